@@ -1,0 +1,68 @@
+package import Configuration
+package import SwitchyardRuntime
+
+/// Everything the inventory service reads, all under `inventory.` (plus the shared
+/// `data.directory`). Environment variables are `SWITCHYARD_` + the key in upper snake case.
+package struct InventoryConfiguration: Sendable {
+    /// The article's port.
+    package static let defaultGRPCPort = 50051
+
+    /// `inventory.grpc.*`: where GetStock and the reservation calls are served.
+    package var grpc: GRPCServerConfiguration
+    /// `inventory.database.path` (default `<data.directory>/inventory.sqlite`).
+    package var databasePath: String
+    /// `inventory.seedDemoCatalogue` (default true in `dev`, false in `serve`): add the
+    /// README's demo SKUs that are missing on start.
+    package var seedDemoCatalogue: Bool
+    /// `inventory.reservations.ttlSeconds` (default 900): how long an unconfirmed reservation
+    /// holds when the caller does not say.
+    package var reservationTimeToLive: Duration
+    /// `inventory.reservations.sweepIntervalSeconds` (default 5): how often expired
+    /// reservations are swept back into stock.
+    package var expirySweepInterval: Duration
+
+    package init(
+        grpc: GRPCServerConfiguration = .init(port: defaultGRPCPort),
+        databasePath: String,
+        seedDemoCatalogue: Bool = false,
+        reservationTimeToLive: Duration = ReservationRequest.defaultTimeToLive,
+        expirySweepInterval: Duration = .seconds(5)
+    ) {
+        self.grpc = grpc
+        self.databasePath = databasePath
+        self.seedDemoCatalogue = seedDemoCatalogue
+        self.reservationTimeToLive = reservationTimeToLive
+        self.expirySweepInterval = expirySweepInterval
+    }
+
+    /// - Parameters:
+    ///   - reader: The process's reader (unscoped).
+    ///   - seedDemoCatalogueByDefault: `true` for `dev`.
+    /// - Throws: `ConfigurationValueError` naming a bad key.
+    package init(reader: ConfigReader, seedDemoCatalogueByDefault: Bool) throws {
+        let dataDirectory = DataDirectory(reader: reader)
+        let ttl = reader.int(forKey: "inventory.reservations.ttlSeconds", default: 900)
+        guard ttl > 0 else {
+            throw ConfigurationValueError(key: "inventory.reservations.ttlSeconds", value: "\(ttl)", expected: ["at least 1"])
+        }
+        let sweep = reader.int(forKey: "inventory.reservations.sweepIntervalSeconds", default: 5)
+        guard sweep > 0 else {
+            throw ConfigurationValueError(key: "inventory.reservations.sweepIntervalSeconds", value: "\(sweep)", expected: ["at least 1"])
+        }
+        self.init(
+            grpc: try GRPCServerConfiguration(reader: reader.scoped(to: "inventory.grpc"), defaultPort: Self.defaultGRPCPort),
+            databasePath: reader.string(forKey: "inventory.database.path", default: dataDirectory.path(for: "inventory.sqlite")),
+            seedDemoCatalogue: reader.bool(forKey: "inventory.seedDemoCatalogue", default: seedDemoCatalogueByDefault),
+            reservationTimeToLive: .seconds(ttl),
+            expirySweepInterval: .seconds(sweep)
+        )
+    }
+
+    package static let settings: [ConfigurationSetting] =
+        GRPCServerConfiguration.settings(prefix: "inventory.grpc", defaultPort: defaultGRPCPort) + [
+            .init(key: "inventory.database.path", type: "string", defaultValue: "<data.directory>/inventory.sqlite", summary: "the inventory's SQLite file"),
+            .init(key: "inventory.seedDemoCatalogue", type: "bool", defaultValue: "true in dev, false in serve", summary: "add the demo SKUs that are missing on start"),
+            .init(key: "inventory.reservations.ttlSeconds", type: "int", defaultValue: "900", summary: "how long an unconfirmed reservation holds"),
+            .init(key: "inventory.reservations.sweepIntervalSeconds", type: "int", defaultValue: "5", summary: "how often expired reservations return to stock"),
+        ]
+}

@@ -1,0 +1,196 @@
+package import Foundation
+package import GRDB
+
+/// The inventory's own SQLite database. Reads run on the pool's reader connections and never
+/// wait for writers (WAL); every reservation change is one write transaction, and SQLite runs
+/// write transactions one at a time, so the availability check and the decrement cannot
+/// interleave with another reservation's.
+package struct SQLiteInventoryRepository: InventoryRepository {
+    private let database: DatabasePool
+
+    /// - Parameter database: A pool opened with `SQLiteInventoryRepository.migrations`.
+    package init(database: DatabasePool) {
+        self.database = database
+    }
+
+    /// The schema this repository needs; apply it with `SQLiteDatabase.open`.
+    package static var migrations: DatabaseMigrator { InventoryMigrations.migrator }
+
+    package func stock(sku: String) async throws -> StockLevel? {
+        try readStockInPlace(sku: sku)
+    }
+
+    /// The hot path of GetStock: a point read by primary key through a cached statement,
+    /// synchronously on the calling thread. It takes a few microseconds and never waits for
+    /// the writer (WAL), so hopping to GRDB's reader queue and back would cost more than the
+    /// read itself. Not `async`, so that GRDB's synchronous `read` is the one chosen.
+    private func readStockInPlace(sku: String) throws -> StockLevel? {
+        try database.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT quantity FROM stock WHERE sku = ?")
+            return try Int.fetchOne(statement, arguments: [sku]).map { StockLevel(sku: sku, quantity: $0) }
+        }
+    }
+
+    package func listStock(after afterSKU: String?, limit: Int) async throws -> StockPage {
+        try await database.read { db in
+            // One extra row tells whether another page follows.
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT sku, quantity FROM stock WHERE sku > ? ORDER BY sku LIMIT ?",
+                arguments: [afterSKU ?? "", limit + 1]
+            )
+            let items = rows.prefix(limit).map { StockLevel(sku: $0["sku"], quantity: $0["quantity"]) }
+            return StockPage(items: items, lastSKU: rows.count > limit ? items.last?.sku : nil)
+        }
+    }
+
+    package func seed(_ catalogue: [StockLevel]) async throws {
+        try await database.write { db in
+            for level in catalogue {
+                try db.execute(
+                    sql: "INSERT INTO stock (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO NOTHING",
+                    arguments: [level.sku, level.quantity]
+                )
+            }
+        }
+    }
+
+    package func reserve(_ request: ReservationRequest, now: Date) async throws -> ReservationOutcome {
+        try await database.write { db in
+            if let existing = try Self.fetchReservation(db, orderID: request.orderID) {
+                return try ReservationRules.existingOutcome(of: existing, for: request)
+            }
+            let available = try db.cachedStatement(sql: "SELECT quantity FROM stock WHERE sku = ?")
+            try ReservationRules.checkAvailability(of: request) { sku in
+                try Int.fetchOne(available, arguments: [sku])
+            }
+            let reservation = Reservation(
+                orderID: request.orderID,
+                status: .reserved,
+                lines: request.lines,
+                createdAt: now,
+                expiresAt: now.addingTimeInterval(request.timeToLive.timeInterval)
+            )
+            try db.execute(
+                sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+                arguments: [request.orderID, ReservationStatus.reserved.rawValue, reservation.createdAt.unixMilliseconds, reservation.expiresAt.unixMilliseconds]
+            )
+            for line in request.lines {
+                try db.execute(
+                    sql: "UPDATE stock SET quantity = quantity - ? WHERE sku = ?",
+                    arguments: [line.quantity, line.sku]
+                )
+                try db.execute(
+                    sql: "INSERT INTO reservation_lines (order_id, sku, quantity) VALUES (?, ?, ?)",
+                    arguments: [request.orderID, line.sku, line.quantity]
+                )
+            }
+            return ReservationOutcome(reservation: reservation, created: true)
+        }
+    }
+
+    package func confirm(orderID: String) async throws -> Reservation {
+        try await database.write { db in
+            guard var reservation = try Self.fetchReservation(db, orderID: orderID) else {
+                throw InventoryError.reservationNotFound(orderID: orderID)
+            }
+            let status = try ReservationRules.confirmed(reservation)
+            if status != reservation.status {
+                try Self.setStatus(db, orderID: orderID, to: status)
+                reservation.status = status
+            }
+            return reservation
+        }
+    }
+
+    package func release(orderID: String, now: Date) async throws -> Reservation {
+        try await database.write { db in
+            guard var reservation = try Self.fetchReservation(db, orderID: orderID) else {
+                let tombstone = Reservation(orderID: orderID, status: .released, lines: [], createdAt: now, expiresAt: now)
+                try db.execute(
+                    sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+                    arguments: [orderID, ReservationStatus.released.rawValue, now.unixMilliseconds, now.unixMilliseconds]
+                )
+                return tombstone
+            }
+            if try ReservationRules.releaseReturnsStock(reservation) {
+                try Self.returnStock(db, of: reservation)
+                try Self.setStatus(db, orderID: orderID, to: .released)
+                reservation.status = .released
+            }
+            return reservation
+        }
+    }
+
+    package func expireReservations(now: Date) async throws -> [String] {
+        try await database.write { db in
+            let due = try String.fetchAll(
+                db,
+                sql: "SELECT order_id FROM reservations WHERE status = 'reserved' AND expires_at_ms <= ? ORDER BY order_id",
+                arguments: [now.unixMilliseconds]
+            )
+            for orderID in due {
+                guard let reservation = try Self.fetchReservation(db, orderID: orderID) else { continue }
+                try Self.returnStock(db, of: reservation)
+                try Self.setStatus(db, orderID: orderID, to: .expired)
+            }
+            return due
+        }
+    }
+
+    package func reservation(orderID: String) async throws -> Reservation? {
+        try await database.read { db in try Self.fetchReservation(db, orderID: orderID) }
+    }
+
+    // MARK: - Statements shared by the transactions above
+
+    private static func fetchReservation(_ db: Database, orderID: String) throws -> Reservation? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT status, created_at_ms, expires_at_ms FROM reservations WHERE order_id = ?",
+                arguments: [orderID]
+            )
+        else { return nil }
+        let lines = try Row.fetchAll(
+            db,
+            sql: "SELECT sku, quantity FROM reservation_lines WHERE order_id = ? ORDER BY sku",
+            arguments: [orderID]
+        ).map { ReservationLine(sku: $0["sku"], quantity: $0["quantity"]) }
+        let statusText: String = row["status"]
+        return Reservation(
+            orderID: orderID,
+            // The CHECK constraint admits only known statuses; `.released` is a safe reading
+            // should a future version add one this build does not know.
+            status: ReservationStatus(rawValue: statusText) ?? .released,
+            lines: lines,
+            createdAt: Date(unixMilliseconds: row["created_at_ms"]),
+            expiresAt: Date(unixMilliseconds: row["expires_at_ms"])
+        )
+    }
+
+    private static func setStatus(_ db: Database, orderID: String, to status: ReservationStatus) throws {
+        try db.execute(
+            sql: "UPDATE reservations SET status = ? WHERE order_id = ?",
+            arguments: [status.rawValue, orderID]
+        )
+    }
+
+    private static func returnStock(_ db: Database, of reservation: Reservation) throws {
+        for line in reservation.lines {
+            try db.execute(
+                sql: "UPDATE stock SET quantity = quantity + ? WHERE sku = ?",
+                arguments: [line.quantity, line.sku]
+            )
+        }
+    }
+}
+
+extension Date {
+    /// Milliseconds since the Unix epoch, as stored in the database and sent on the wire.
+    package var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    package init(unixMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
+    }
+}

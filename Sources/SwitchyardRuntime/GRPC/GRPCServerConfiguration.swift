@@ -1,0 +1,47 @@
+package import Configuration
+
+/// Where a gRPC server listens and what it accepts. Read from a scope such as
+/// `inventory.grpc`, so each service's keys are `<service>.grpc.<key>`.
+package struct GRPCServerConfiguration: Sendable, Hashable {
+    /// The address to bind. Loopback by default: nothing listens publicly unless asked to.
+    package var host: String
+    /// 0 binds a free port; read it back from the listening callback.
+    package var port: Int
+    /// The largest request message accepted; larger ones fail with RESOURCE_EXHAUSTED.
+    package var maxMessageBytes: Int
+
+    package static let defaultMaxMessageBytes = 4 * 1024 * 1024
+
+    package init(host: String = "127.0.0.1", port: Int, maxMessageBytes: Int = defaultMaxMessageBytes) {
+        self.host = host
+        self.port = port
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Reads, relative to the reader's scope:
+    /// - `host` (string, default `127.0.0.1`)
+    /// - `port` (int, default `defaultPort`)
+    /// - `maxMessageBytes` (int, default 4194304)
+    /// - Throws: `ConfigurationValueError` for a port outside 0...65535 or a size below 1 KiB.
+    package init(reader: ConfigReader, defaultPort: Int) throws {
+        let port = reader.int(forKey: "port", default: defaultPort)
+        guard (0...65535).contains(port) else {
+            throw ConfigurationValueError(key: "port", value: "\(port)", expected: ["0...65535"])
+        }
+        let maxMessageBytes = reader.int(forKey: "maxMessageBytes", default: Self.defaultMaxMessageBytes)
+        guard maxMessageBytes >= 1024 else {
+            throw ConfigurationValueError(key: "maxMessageBytes", value: "\(maxMessageBytes)", expected: ["at least 1024"])
+        }
+        self.init(host: reader.string(forKey: "host", default: "127.0.0.1"), port: port, maxMessageBytes: maxMessageBytes)
+    }
+
+    /// The documented keys under `prefix` (e.g. `inventory.grpc`).
+    package static func settings(prefix: String, defaultPort: Int) -> [ConfigurationSetting] {
+        let settings: [ConfigurationSetting] = [
+            .init(key: "host", type: "string", defaultValue: "127.0.0.1", summary: "address the gRPC server binds"),
+            .init(key: "port", type: "int", defaultValue: "\(defaultPort)", summary: "gRPC port; 0 picks a free one"),
+            .init(key: "maxMessageBytes", type: "int", defaultValue: "\(defaultMaxMessageBytes)", summary: "largest request message; larger ones get RESOURCE_EXHAUSTED"),
+        ]
+        return settings.map { $0.scoped(to: prefix) }
+    }
+}

@@ -1,0 +1,1 @@
+// Non-product helpers for tests; see the files beside this one.

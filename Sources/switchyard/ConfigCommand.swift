@@ -1,0 +1,26 @@
+import ArgumentParser
+import Configuration
+import SwitchyardInventory
+import SwitchyardRuntime
+
+/// `switchyard config`: every configuration key with its environment variable, default and
+/// the value this environment gives it.
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "List every configuration key, its environment variable, default and current value."
+    )
+
+    @OptionGroup var options: RuntimeOptions
+
+    static let allSettings: [ConfigurationSetting] =
+        LoggingConfiguration.settings + DataDirectory.settings + InventoryConfiguration.settings
+
+    func run() async throws {
+        let reader = try await SwitchyardConfigReader.make(commandLine: options.commandLineValues(), configFile: options.config)
+        for setting in Self.allSettings {
+            let current = reader.string(forKey: ConfigKey(setting.key)) ?? "(default)"
+            Console.announce("\(setting.key)  \(setting.environmentVariable)  [\(setting.type), default \(setting.defaultValue)]  = \(current)\n    \(setting.summary)")
+        }
+    }
+}

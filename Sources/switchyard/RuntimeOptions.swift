@@ -1,0 +1,46 @@
+import ArgumentParser
+import Configuration
+import Logging
+import SwitchyardRuntime
+
+/// Options every long-running subcommand accepts. Each one maps onto a configuration key, so
+/// the command line simply sits on top of environment variables and the config file.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "A JSON config file (also SWITCHYARD_CONFIG_FILE).")
+    var config: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (log.level).")
+    var logLevel: String?
+
+    @Option(help: "text or json (log.format).")
+    var logFormat: String?
+
+    @Option(help: "Directory for service databases (data.directory).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Any configuration key, e.g. --set inventory.grpc.port=0. Repeatable.", valueName: "key=value"))
+    var settings: [String] = []
+
+    /// The command-line layer of the configuration, by dotted key.
+    func commandLineValues(adding specific: [String: String?] = [:]) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for setting in settings {
+            guard let separator = setting.firstIndex(of: "="), separator != setting.startIndex else {
+                throw ValidationError("--set expects key=value, got '\(setting)'")
+            }
+            values[String(setting[..<separator])] = String(setting[setting.index(after: separator)...])
+        }
+        let named: [String: String?] = ["log.level": logLevel, "log.format": logFormat, "data.directory": dataDirectory]
+        for (key, value) in named.merging(specific, uniquingKeysWith: { _, new in new }) {
+            if let value { values[key] = value }
+        }
+        return values
+    }
+
+    /// Reads the configuration, installs logging, and returns both.
+    func bootstrap(adding specific: [String: String?] = [:], label: String) async throws -> (ConfigReader, Logger) {
+        let reader = try await SwitchyardConfigReader.make(commandLine: commandLineValues(adding: specific), configFile: config)
+        LoggingBootstrap.bootstrap(try LoggingConfiguration(reader: reader))
+        return (reader, Logger(label: label))
+    }
+}
