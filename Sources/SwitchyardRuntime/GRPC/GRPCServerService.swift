@@ -1,5 +1,4 @@
 package import GRPCCore
-import GRPCNIOTransportHTTP2
 package import Logging
 import ServiceLifecycle
 import SwitchyardContracts
@@ -15,6 +14,14 @@ package struct ListeningAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     package var description: String { "\(host):\(port)" }
+}
+
+/// A transport that is never started: it only lets `RPCRouter` collect the method names the
+/// application's services register, before the real server exists.
+private struct InProcessNamesOnlyTransport: ServerTransport {
+    typealias Bytes = [UInt8]
+    func listen(streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void) async throws {}
+    func beginGracefulShutdown() {}
 }
 
 /// A gRPC server as a swift-service-lifecycle `Service`, with health and reflection always
@@ -37,8 +44,7 @@ package final class GRPCServerService: Service {
     package let name: String
     /// The statuses this server reports; a service may mark itself NOT_SERVING while degraded.
     package let health: HealthStatusRegistry
-    private let server: GRPCServer<HTTP2ServerTransport.Posix>
-    private let transport: HTTP2ServerTransport.Posix
+    private let server: ErasedGRPCServer
     private let logger: Logger
     private let onListening: @Sendable (ListeningAddress) -> Void
 
@@ -60,7 +66,7 @@ package final class GRPCServerService: Service {
     ) throws {
         // The names the application's services register are what reflection lists and
         // what health reports, next to the two standard services themselves.
-        var applicationRouter = RPCRouter<HTTP2ServerTransport.Posix>()
+        var applicationRouter = RPCRouter<InProcessNamesOnlyTransport>()
         for service in services { service.registerMethods(with: &applicationRouter) }
         let applicationNames = Set(applicationRouter.methods.map(\.service.fullyQualifiedService))
         let standardNames = [Grpc_Health_V1_Health.descriptor.fullyQualifiedService]
@@ -73,20 +79,13 @@ package final class GRPCServerService: Service {
             index: try descriptorIndex ?? DescriptorIndex(base64: GeneratedDescriptorSet.base64)
         )
 
-        let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: configuration.host, port: configuration.port),
-            transportSecurity: .plaintext,
-            config: .defaults { config in
-                config.rpc.maxRequestPayloadSize = configuration.maxMessageBytes
-            }
-        )
         self.name = name
         self.health = health
-        self.transport = transport
         self.logger = logger
         self.onListening = onListening
-        self.server = GRPCServer(
-            transport: transport,
+        self.server = ErasedGRPCServer.make(
+            kind: configuration.transport,
+            configuration: configuration,
             services: services + [HealthGRPCService(registry: health), reflection],
             interceptors: [FailureLoggingInterceptor(logger: logger)]
         )
@@ -96,8 +95,7 @@ package final class GRPCServerService: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await self.server.serve() }
-                let address = try await self.transport.listeningAddress
-                let bound = ListeningAddress(host: address.ipv4?.host ?? address.ipv6?.host ?? "\(address)", port: address.ipv4?.port ?? address.ipv6?.port ?? 0)
+                let bound = try await self.server.listeningAddress()
                 self.health.setAll(.serving)
                 self.logger.info("gRPC server listening", metadata: ["switchyard.service": "\(self.name)", "switchyard.address": "\(bound)"])
                 self.onListening(bound)
@@ -112,9 +110,6 @@ package final class GRPCServerService: Service {
 
     /// The bound address; waits until the server has bound.
     package var listeningAddress: ListeningAddress {
-        get async throws {
-            let address = try await transport.listeningAddress
-            return ListeningAddress(host: address.ipv4?.host ?? address.ipv6?.host ?? "", port: address.ipv4?.port ?? address.ipv6?.port ?? 0)
-        }
+        get async throws { try await server.listeningAddress() }
     }
 }

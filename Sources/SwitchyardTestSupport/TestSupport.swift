@@ -1,1 +1,0 @@
-// Non-product helpers for tests; see the files beside this one.
