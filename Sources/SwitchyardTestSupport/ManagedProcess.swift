@@ -111,6 +111,14 @@ package struct ProcessExited: Error, CustomStringConvertible {
     package var status: Int32
     package var stdout: String
     package var stderr: String
+
+    package init(name: String, status: Int32, stdout: String, stderr: String) {
+        self.name = name
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
     package var description: String {
         "\(name) exited with status \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)"
     }

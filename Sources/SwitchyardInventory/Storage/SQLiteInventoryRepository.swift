@@ -23,9 +23,11 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     /// The hot path of GetStock: a point read by primary key through a cached statement,
     /// synchronously on the calling thread. It takes a few microseconds and never waits for
     /// the writer (WAL), so hopping to GRDB's reader queue and back would cost more than the
-    /// read itself. Not `async`, so that GRDB's synchronous `read` is the one chosen.
+    /// read itself. Not `async`, so that GRDB's synchronous overload is the one chosen; and
+    /// `unsafeRead`, because one SELECT is atomic on its own and GRDB's `read` would wrap it
+    /// in BEGIN/COMMIT, which costs more than the SELECT.
     private func readStockInPlace(sku: String) throws -> StockLevel? {
-        try database.read { db in
+        try database.unsafeRead { db in
             let statement = try db.cachedStatement(sql: "SELECT quantity FROM stock WHERE sku = ?")
             return try Int.fetchOne(statement, arguments: [sku]).map { StockLevel(sku: sku, quantity: $0) }
         }

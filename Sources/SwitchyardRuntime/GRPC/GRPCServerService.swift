@@ -47,6 +47,7 @@ package final class GRPCServerService: Service {
     private let server: ErasedGRPCServer
     private let logger: Logger
     private let onListening: @Sendable (ListeningAddress) -> Void
+    private let configuration: GRPCServerConfiguration
 
     /// - Parameters:
     ///   - name: The service's name in logs (e.g. `inventory`).
@@ -80,6 +81,7 @@ package final class GRPCServerService: Service {
         )
 
         self.name = name
+        self.configuration = configuration
         self.health = health
         self.logger = logger
         self.onListening = onListening
@@ -93,12 +95,25 @@ package final class GRPCServerService: Service {
 
     package func run() async throws {
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
+            try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.server.serve() }
-                let bound = try await self.server.listeningAddress()
+                let bound: ListeningAddress
+                do {
+                    bound = try await self.server.listeningAddress()
+                } catch {
+                    // The transport failed to bind; `serve()` fails with the reason (such as
+                    // "address already in use"), which says far more than "no address".
+                    do {
+                        try await group.waitForAll()
+                    } catch let serveError {
+                        throw GRPCServerStartupError(service: name, host: configuration.host, port: configuration.port, cause: serveError)
+                    }
+                    throw GRPCServerStartupError(service: name, host: configuration.host, port: configuration.port, cause: error)
+                }
                 self.health.setAll(.serving)
                 self.logger.info("gRPC server listening", metadata: ["switchyard.service": "\(self.name)", "switchyard.address": "\(bound)"])
                 self.onListening(bound)
+                try await group.waitForAll()
             }
         } onGracefulShutdown: {
             self.logger.info("gRPC server draining", metadata: ["switchyard.service": "\(self.name)"])
@@ -111,5 +126,27 @@ package final class GRPCServerService: Service {
     /// The bound address; waits until the server has bound.
     package var listeningAddress: ListeningAddress {
         get async throws { try await server.listeningAddress() }
+    }
+}
+
+/// A gRPC server that could not start listening, with the underlying reason.
+package struct GRPCServerStartupError: Error, CustomStringConvertible {
+    package var service: String
+    package var host: String
+    package var port: Int
+    package var cause: any Error
+
+    package var description: String {
+        "\(service) cannot listen on \(host):\(port): \(Self.rootCause(of: cause))"
+    }
+
+    /// grpc-swift wraps transport failures in `RuntimeError`s; the innermost cause is the one
+    /// an operator can act on.
+    private static func rootCause(of error: any Error) -> String {
+        var current: any Error = error
+        while let wrapped = current as? RuntimeError, let cause = wrapped.cause {
+            current = cause
+        }
+        return "\(current)"
     }
 }
