@@ -54,3 +54,13 @@ package struct RawTCPConnection {
         }
     }
 }
+
+/// A loopback port that was free when asked (bound, read, closed), for tests that need an
+/// address where nothing listens.
+package func freeLoopbackPort() throws -> Int {
+    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0)
+        .wait()
+    defer { try? channel.close().wait() }
+    return channel.localAddress?.port ?? 0
+}

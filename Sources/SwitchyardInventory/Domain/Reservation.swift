@@ -1,4 +1,5 @@
 package import Foundation
+import SwitchyardRuntime
 
 /// Units of one SKU held for an order.
 package struct ReservationLine: Sendable, Hashable {
@@ -53,7 +54,6 @@ package struct ReservationRequest: Sendable, Hashable {
     package static let defaultTimeToLive: Duration = .seconds(15 * 60)
     package static let maximumTimeToLive: Duration = .seconds(7 * 24 * 3600)
     package static let maximumLines = 1000
-    package static let maximumIdentifierLength = 128
 
     /// Checks a request as it arrived from a client.
     ///
@@ -97,28 +97,13 @@ package struct ReservationRequest: Sendable, Hashable {
 
     /// Rejects empty, oversized and non-printable identifiers, naming the field.
     package static func validateIdentifier(_ value: String, name: String) throws(InventoryError) {
-        guard !value.isEmpty else { throw .invalidArgument("\(name) must not be empty") }
-        guard value.utf8.count <= maximumIdentifierLength else {
-            throw .invalidArgument("\(name) is longer than \(maximumIdentifierLength) bytes")
-        }
-        guard value.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControlOrFormat }) else {
-            throw .invalidArgument("\(name) contains control characters")
-        }
+        if let problem = IdentifierRules.problem(with: value, name: name) { throw .invalidArgument(problem) }
     }
 
     private init(orderID: String, lines: [ReservationLine], timeToLive: Duration) {
         self.orderID = orderID
         self.lines = lines
         self.timeToLive = timeToLive
-    }
-}
-
-extension Unicode.GeneralCategory {
-    fileprivate var isControlOrFormat: Bool {
-        switch self {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned: true
-        default: false
-        }
     }
 }
 

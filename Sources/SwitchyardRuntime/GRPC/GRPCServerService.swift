@@ -89,7 +89,7 @@ package final class GRPCServerService: Service {
             kind: configuration.transport,
             configuration: configuration,
             services: services + [HealthGRPCService(registry: health), reflection],
-            interceptors: [FailureLoggingInterceptor(logger: logger)]
+            interceptors: [FailureLoggingInterceptor(logger: logger), DeadlinePropagationInterceptor()]
         )
     }
 

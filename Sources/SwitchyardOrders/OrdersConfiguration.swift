@@ -1,0 +1,67 @@
+package import Configuration
+package import SwitchyardRuntime
+
+/// Everything the orders service reads, under `orders.` (plus the shared `data.directory`).
+package struct OrdersConfiguration: Sendable {
+    package static let defaultGRPCPort = 50052
+
+    /// `orders.grpc.*`: where orders.Orders is served.
+    package var grpc: GRPCServerConfiguration
+    /// `orders.database.path` (default `<data.directory>/orders.sqlite`).
+    package var databasePath: String
+    /// `orders.inventory.host` / `orders.inventory.port`: the inventory service.
+    package var inventory: GRPCClientConfiguration
+    /// `orders.inventory.timeoutMilliseconds` (default 2000): a call's timeout when the
+    /// caller set no deadline.
+    package var inventoryTimeout: Duration
+    /// `orders.inventory.maxConcurrentCalls` (default 64): the bulkhead in front of inventory.
+    package var inventoryMaxConcurrentCalls: Int
+
+    package init(
+        grpc: GRPCServerConfiguration = .init(port: defaultGRPCPort),
+        databasePath: String,
+        inventory: GRPCClientConfiguration = .init(port: 50051),
+        inventoryTimeout: Duration = .seconds(2),
+        inventoryMaxConcurrentCalls: Int = 64
+    ) {
+        self.grpc = grpc
+        self.databasePath = databasePath
+        self.inventory = inventory
+        self.inventoryTimeout = inventoryTimeout
+        self.inventoryMaxConcurrentCalls = inventoryMaxConcurrentCalls
+    }
+
+    /// - Parameters:
+    ///   - reader: The process's reader (unscoped).
+    ///   - inventoryPort: Where inventory listens unless configured otherwise.
+    package init(reader: ConfigReader, inventoryPort: Int = 50051) throws {
+        let dataDirectory = DataDirectory(reader: reader)
+        let timeout = reader.int(forKey: "orders.inventory.timeoutMilliseconds", default: 2000)
+        guard timeout > 0 else {
+            throw ConfigurationValueError(key: "orders.inventory.timeoutMilliseconds", value: "\(timeout)", expected: ["at least 1"])
+        }
+        let limit = reader.int(forKey: "orders.inventory.maxConcurrentCalls", default: 64)
+        guard limit > 0 else {
+            throw ConfigurationValueError(key: "orders.inventory.maxConcurrentCalls", value: "\(limit)", expected: ["at least 1"])
+        }
+        self.init(
+            grpc: try GRPCServerConfiguration(reader: reader.scoped(to: "orders.grpc"), defaultPort: Self.defaultGRPCPort),
+            databasePath: reader.string(forKey: "orders.database.path", default: dataDirectory.path(for: "orders.sqlite")),
+            inventory: GRPCClientConfiguration(
+                host: reader.string(forKey: "orders.inventory.host", default: "127.0.0.1"),
+                port: reader.int(forKey: "orders.inventory.port", default: inventoryPort)
+            ),
+            inventoryTimeout: .milliseconds(timeout),
+            inventoryMaxConcurrentCalls: limit
+        )
+    }
+
+    package static let settings: [ConfigurationSetting] =
+        GRPCServerConfiguration.settings(prefix: "orders.grpc", defaultPort: defaultGRPCPort) + [
+            .init(key: "orders.database.path", type: "string", defaultValue: "<data.directory>/orders.sqlite", summary: "the orders service's SQLite file"),
+            .init(key: "orders.inventory.host", type: "string", defaultValue: "127.0.0.1", summary: "where the inventory service listens"),
+            .init(key: "orders.inventory.port", type: "int", defaultValue: "50051 (dev: inventory's port)", summary: "the inventory service's gRPC port"),
+            .init(key: "orders.inventory.timeoutMilliseconds", type: "int", defaultValue: "2000", summary: "timeout of a call to inventory when no request deadline applies"),
+            .init(key: "orders.inventory.maxConcurrentCalls", type: "int", defaultValue: "64", summary: "bulkhead: calls to inventory in flight at once"),
+        ]
+}

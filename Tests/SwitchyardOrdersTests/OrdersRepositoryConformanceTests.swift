@@ -1,0 +1,73 @@
+import Foundation
+import SwitchyardOrders
+import SwitchyardStorage
+import SwitchyardTestSupport
+import Testing
+
+enum OrdersRepositoryKind: String, CaseIterable, CustomTestStringConvertible {
+    case inMemory
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> any OrdersRepository {
+        switch self {
+        case .inMemory:
+            return InMemoryOrdersRepository()
+        case .sqlite:
+            let directory = try PackagePaths.makeTemporaryDirectory()
+            let pool = try SQLiteDatabase.open(
+                configuration: .init(path: directory.appendingPathComponent("orders.sqlite").path),
+                migrations: SQLiteOrdersRepository.migrations,
+                logger: .silent
+            )
+            return SQLiteOrdersRepository(database: pool)
+        }
+    }
+}
+
+func sampleOrder(id: String, customer: String = "c-1", at milliseconds: Int64 = 1_800_000_000_000) -> Order {
+    let lines = [OrderLine(sku: "sku-1", quantity: 2, unitPriceCents: 1999), OrderLine(sku: "sku-2", quantity: 1, unitPriceCents: 500)]
+    return Order(id: id, customerID: customer, status: .placed, lines: lines, totalCents: 4498, createdAt: Date(unixMilliseconds: milliseconds))
+}
+
+@Suite("Orders repository conformance")
+struct OrdersRepositoryConformanceTests {
+    @Test("An inserted order reads back exactly, by id and by idempotency key", arguments: OrdersRepositoryKind.allCases)
+    func roundTrip(kind: OrdersRepositoryKind) async throws {
+        let repository = try kind.make()
+        let order = sampleOrder(id: "ord_1")
+        #expect(try await repository.insert(order, idempotencyKey: "key-1", fingerprint: "f1") == .inserted)
+        #expect(try await repository.order(id: "ord_1") == order)
+        #expect(try await repository.placement(idempotencyKey: "key-1") == StoredPlacement(order: order, fingerprint: "f1"))
+        #expect(try await repository.order(id: "ord_2") == nil)
+        #expect(try await repository.placement(idempotencyKey: "key-2") == nil)
+    }
+
+    @Test("A used idempotency key is reported, never overwritten", arguments: OrdersRepositoryKind.allCases)
+    func keyIsUnique(kind: OrdersRepositoryKind) async throws {
+        let repository = try kind.make()
+        let first = sampleOrder(id: "ord_1")
+        _ = try await repository.insert(first, idempotencyKey: "key-1", fingerprint: "f1")
+        let outcome = try await repository.insert(sampleOrder(id: "ord_2"), idempotencyKey: "key-1", fingerprint: "f2")
+        #expect(outcome == .keyAlreadyUsed(StoredPlacement(order: first, fingerprint: "f1")))
+        #expect(try await repository.order(id: "ord_2") == nil)
+    }
+
+    @Test("A customer's orders page newest first", arguments: OrdersRepositoryKind.allCases)
+    func listing(kind: OrdersRepositoryKind) async throws {
+        let repository = try kind.make()
+        for index in 0..<5 {
+            _ = try await repository.insert(sampleOrder(id: "ord_\(index)", at: 1_800_000_000_000 + Int64(index)), idempotencyKey: "k\(index)", fingerprint: "f")
+        }
+        _ = try await repository.insert(sampleOrder(id: "ord_other", customer: "c-2"), idempotencyKey: "other", fingerprint: "f")
+        let first = try await repository.orders(customerID: "c-1", after: nil, limit: 2)
+        #expect(first.orders.map(\.id) == ["ord_4", "ord_3"])
+        let second = try await repository.orders(customerID: "c-1", after: first.next, limit: 2)
+        #expect(second.orders.map(\.id) == ["ord_2", "ord_1"])
+        let last = try await repository.orders(customerID: "c-1", after: second.next, limit: 2)
+        #expect(last.orders.map(\.id) == ["ord_0"])
+        #expect(last.next == nil)
+        #expect(try await repository.orders(customerID: "nobody", after: nil, limit: 10).orders.isEmpty)
+    }
+}
