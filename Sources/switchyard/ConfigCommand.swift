@@ -1,6 +1,8 @@
 import ArgumentParser
 import Configuration
+import SwitchyardGateway
 import SwitchyardInventory
+import SwitchyardOrders
 import SwitchyardRuntime
 
 /// `switchyard config`: every configuration key with its environment variable, default and
@@ -14,7 +16,8 @@ struct ConfigCommand: AsyncParsableCommand {
     @OptionGroup var options: RuntimeOptions
 
     static let allSettings: [ConfigurationSetting] =
-        LoggingConfiguration.settings + DataDirectory.settings + InventoryConfiguration.settings
+        LoggingConfiguration.settings + DataDirectory.settings + GatewayConfiguration.settings
+        + OrdersConfiguration.settings + InventoryConfiguration.settings
 
     func run() async throws {
         let reader = try await SwitchyardConfigReader.make(commandLine: options.commandLineValues(), configFile: options.config)

@@ -1,10 +1,13 @@
 import ArgumentParser
 import ServiceLifecycle
+import SwitchyardGateway
 import SwitchyardInventory
+import SwitchyardOrders
 import SwitchyardRuntime
 
 /// `switchyard dev`: every service in one process on the embedded defaults (SQLite), on the
-/// article's fixed loopback ports. Composition only: each service builds itself.
+/// article's fixed loopback ports. Composition only: each service builds itself; they find one
+/// another through an address book, so any port may be 0.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
@@ -13,18 +16,50 @@ struct DevCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
+    @Option(help: "Gateway HTTP port (gateway.http.port, default 8080).")
+    var port: Int?
+
     @Option(help: "Inventory gRPC port (inventory.grpc.port, default 50051).")
     var inventoryPort: Int?
 
+    @Option(help: "Orders gRPC port (orders.grpc.port, default 50052).")
+    var ordersPort: Int?
+
     func run() async throws {
         let (reader, logger) = try await options.bootstrap(
-            adding: ["inventory.grpc.port": inventoryPort.map(String.init)],
+            adding: [
+                "gateway.http.port": port.map(String.init),
+                "inventory.grpc.port": inventoryPort.map(String.init),
+                "orders.grpc.port": ordersPort.map(String.init),
+            ],
             label: "switchyard.dev"
         )
-        let inventory = try InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: true)
-        let services = try await makeInventoryServices(configuration: inventory, logger: logger) { address in
-            Console.announce("inventory gRPC listening on \(address)  (try: grpcurl -plaintext -d '{\"sku\":\"sku-1\"}' \(address) inventory.Inventory/GetStock)")
+        let book = ServiceAddressBook()
+        let inventory = try await makeInventoryServices(
+            configuration: InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: true),
+            logger: logger
+        ) { address in
+            book.publish(address, for: "inventory")
+            Console.announce("inventory gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: services, logger: logger).run()
+        let orders = try await makeOrdersServices(
+            configuration: OrdersConfiguration(reader: reader),
+            inventory: .published(service: "inventory", book: book),
+            logger: logger
+        ) { address in
+            book.publish(address, for: "orders")
+            Console.announce("orders gRPC listening on \(address)")
+        }
+        let gateway = try makeGatewayServices(
+            configuration: GatewayConfiguration(reader: reader),
+            orders: .published(service: "orders", book: book),
+            inventory: .published(service: "inventory", book: book),
+            logger: logger
+        ) { address in
+            Console.announce("gateway HTTP listening on \(address)  (try: curl 'http://\(address)/inventory')")
+        }
+        // Dependency order: inventory, then orders, then the gateway; shutdown runs in reverse,
+        // so the edge stops taking requests before the services behind it stop.
+        try await ServiceGroup.switchyard(services: inventory + orders + gateway, logger: logger).run()
     }
 }

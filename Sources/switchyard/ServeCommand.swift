@@ -1,6 +1,8 @@
 import ArgumentParser
 import ServiceLifecycle
+import SwitchyardGateway
 import SwitchyardInventory
+import SwitchyardOrders
 import SwitchyardRuntime
 
 /// `switchyard serve <service>`: one service per process, for deployments that run each on
@@ -9,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run one service in this process.",
-        subcommands: [ServeInventoryCommand.self]
+        subcommands: [ServeGatewayCommand.self, ServeOrdersCommand.self, ServeInventoryCommand.self]
     )
 }
 
@@ -48,5 +50,99 @@ struct ServeInventoryCommand: AsyncParsableCommand {
             Console.announce("inventory gRPC listening on \(address)")
         }
         try await ServiceGroup.switchyard(services: services, logger: logger).run()
+    }
+}
+
+struct ServeOrdersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orders",
+        abstract: "Serve orders.Orders over gRPC (place, get and list orders)."
+    )
+
+    @OptionGroup var options: RuntimeOptions
+
+    @Option(help: "Address to bind (orders.grpc.host, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to bind; 0 picks a free one and prints it (orders.grpc.port, default 50052).")
+    var port: Int?
+
+    @Option(help: "SQLite file (orders.database.path, default <data.directory>/orders.sqlite).")
+    var database: String?
+
+    @Option(help: "The inventory service, host:port (orders.inventory.host/port, default 127.0.0.1:50051).")
+    var inventory: String?
+
+    func run() async throws {
+        let inventoryAddress = try inventory.map(HostAndPort.init(parsing:))
+        let (reader, logger) = try await options.bootstrap(
+            adding: [
+                "orders.grpc.host": host,
+                "orders.grpc.port": port.map(String.init),
+                "orders.database.path": database,
+                "orders.inventory.host": inventoryAddress?.host,
+                "orders.inventory.port": inventoryAddress.map { String($0.port) },
+            ],
+            label: "switchyard.orders"
+        )
+        let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), logger: logger) { address in
+            Console.announce("orders gRPC listening on \(address)")
+        }
+        try await ServiceGroup.switchyard(services: services, logger: logger).run()
+    }
+}
+
+struct ServeGatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Serve the public REST API (orders, inventory, health, OpenAPI)."
+    )
+
+    @OptionGroup var options: RuntimeOptions
+
+    @Option(help: "Address to bind (gateway.http.host, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to bind; 0 picks a free one and prints it (gateway.http.port, default 8080).")
+    var port: Int?
+
+    @Option(help: "The orders service, host:port (gateway.orders.host/port, default 127.0.0.1:50052).")
+    var orders: String?
+
+    @Option(help: "The inventory service, host:port (gateway.inventory.host/port, default 127.0.0.1:50051).")
+    var inventory: String?
+
+    func run() async throws {
+        let ordersAddress = try orders.map(HostAndPort.init(parsing:))
+        let inventoryAddress = try inventory.map(HostAndPort.init(parsing:))
+        let (reader, logger) = try await options.bootstrap(
+            adding: [
+                "gateway.http.host": host,
+                "gateway.http.port": port.map(String.init),
+                "gateway.orders.host": ordersAddress?.host,
+                "gateway.orders.port": ordersAddress.map { String($0.port) },
+                "gateway.inventory.host": inventoryAddress?.host,
+                "gateway.inventory.port": inventoryAddress.map { String($0.port) },
+            ],
+            label: "switchyard.gateway"
+        )
+        let services = try makeGatewayServices(configuration: GatewayConfiguration(reader: reader), logger: logger) { address in
+            Console.announce("gateway HTTP listening on \(address)")
+        }
+        try await ServiceGroup.switchyard(services: services, logger: logger).run()
+    }
+}
+
+/// `host:port` as typed on the command line.
+struct HostAndPort {
+    var host: String
+    var port: Int
+
+    init(parsing text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            throw ValidationError("expected host:port, got '\(text)'")
+        }
+        self.host = String(text[..<colon])
+        self.port = port
     }
 }
