@@ -15,11 +15,21 @@ struct ConfigCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
+    @Flag(help: "Print the README's Markdown table of keys instead of current values.")
+    var markdown = false
+
     static let allSettings: [ConfigurationSetting] =
         LoggingConfiguration.settings + DataDirectory.settings + GatewayConfiguration.settings
         + OrdersConfiguration.settings + InventoryConfiguration.settings
 
     func run() async throws {
+        if markdown {
+            Console.announce("| Key | Environment variable | Default | Meaning |\n|---|---|---|---|")
+            for setting in Self.allSettings {
+                Console.announce("| `\(setting.key)` | `\(setting.environmentVariable)` | \(setting.defaultValue) | \(setting.summary) |")
+            }
+            return
+        }
         let reader = try await SwitchyardConfigReader.make(commandLine: options.commandLineValues(), configFile: options.config)
         for setting in Self.allSettings {
             let current = reader.string(forKey: ConfigKey(setting.key)) ?? "(default)"

@@ -14,10 +14,12 @@ struct DevCommandTests {
         let dev = try ManagedProcess(
             name: "switchyard dev",
             executable: PackagePaths.switchyardBinary,
-            arguments: ["dev", "--inventory-port", "0", "--data-directory", data.path, "--log-format", "json"]
+            arguments: ["dev", "--port", "0", "--inventory-port", "0", "--orders-port", "0", "--data-directory", data.path, "--log-format", "json"]
         )
         defer { dev.stop() }
         let port = try await dev.waitForListeningPort("inventory gRPC")
+        _ = try await dev.waitForListeningPort("orders gRPC")
+        _ = try await dev.waitForListeningPort("gateway HTTP")
         let stock = try await withLoopbackGRPCClient(port: port) { grpc in
             try await Inventory_Inventory.Client(wrapping: grpc).listStock(.with { _ in })
         }
@@ -39,7 +41,7 @@ struct DevCommandTests {
         let variables = config.standardOutput.split(separator: "\n").compactMap { line in
             line.split(separator: " ").first { $0.hasPrefix("SWITCHYARD_") }.map(String.init)
         }
-        #expect(variables.count >= 8)
+        #expect(variables.count >= 30)
         let readme = try String(contentsOf: PackagePaths.root.appendingPathComponent("README.md"), encoding: .utf8)
         for variable in variables {
             #expect(readme.contains(variable), "README.md does not document \(variable)")

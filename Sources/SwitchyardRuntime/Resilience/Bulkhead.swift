@@ -2,8 +2,8 @@ import Synchronization
 
 /// Limits how many calls may be in flight to one downstream at once, so a slow or hung
 /// dependency ties up at most that many of our requests and never all of them. Calls over
-/// the limit wait in a bounded queue; when the queue is full they fail at once, and a waiting
-/// call gives up at its deadline.
+/// the limit wait in a bounded queue, in order; when the queue is full they fail at once, and
+/// a waiting call gives up at its request deadline.
 ///
 /// ```swift
 /// let inventory = Bulkhead(name: "inventory", maxConcurrent: 64, maxQueued: 256)
@@ -14,14 +14,21 @@ package final class Bulkhead: Sendable {
     package let maxConcurrent: Int
     package let maxQueued: Int
 
-    private struct Waiter {
-        var id: Int
-        var continuation: CheckedContinuation<Void, any Error>
+    /// A queued call. Its place is taken when admission decides it must wait; its continuation
+    /// arrives a moment later, so a slot or an abandonment can come first and is kept here.
+    private enum Waiter {
+        case waiting(CheckedContinuation<Void, any Error>?)
+        /// A slot was handed over before the continuation arrived.
+        case granted
+        /// It gave up before the continuation arrived.
+        case abandoned(any Error)
     }
 
     private struct State {
         var inFlight = 0
-        var queue: [Waiter] = []
+        /// Queued ids, oldest first; the queue's length is what the limit counts.
+        var queue: [Int] = []
+        var waiters: [Int: Waiter] = [:]
         var nextID = 0
     }
 
@@ -39,6 +46,8 @@ package final class Bulkhead: Sendable {
 
     /// Calls in flight now (for tests and metrics).
     package var inFlight: Int { state.withLock { $0.inFlight } }
+    /// Calls waiting for a slot now (for tests and metrics).
+    package var queued: Int { state.withLock { $0.queue.count } }
 
     /// Runs `body` once a slot is free.
     /// - Throws: `BulkheadError.full` when the queue is full, `.timedOut` when the current
@@ -52,12 +61,14 @@ package final class Bulkhead: Sendable {
     private func acquire() async throws {
         enum Decision { case admitted, rejected, wait(Int) }
         let decision: Decision = state.withLock { state in
-            if state.inFlight < maxConcurrent {
+            if state.inFlight < maxConcurrent && state.queue.isEmpty {
                 state.inFlight += 1
                 return .admitted
             }
             guard state.queue.count < maxQueued else { return .rejected }
             state.nextID += 1
+            state.queue.append(state.nextID)
+            state.waiters[state.nextID] = .waiting(nil)
             return .wait(state.nextID)
         }
         switch decision {
@@ -70,55 +81,95 @@ package final class Bulkhead: Sendable {
         }
     }
 
-    /// Waits in the queue, bounded by the request deadline; a slot handed over by `release()`
-    /// arrives already counted in `inFlight`.
+    /// Waits for the slot `release()` hands over, bounded by the request deadline and by
+    /// cancellation. A handed-over slot is already counted in `inFlight`.
     private func waitForSlot(id: Int) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Child results: `true` from the slot task (the decision), `false` from the timer.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {
                     try await withCheckedThrowingContinuation { continuation in
-                        let admitted: Bool = self.state.withLock { state in
-                            if Task.isCancelled { return false }
-                            state.queue.append(Waiter(id: id, continuation: continuation))
-                            return true
-                        }
-                        if !admitted { continuation.resume(throwing: CancellationError()) }
+                        self.attach(continuation, to: id)
                     }
                 } onCancel: {
                     self.abandon(id: id, error: CancellationError())
                 }
+                return true
             }
             if let remaining = RequestDeadline.remaining {
                 group.addTask {
-                    try await Task.sleep(for: remaining)
-                    self.abandon(id: id, error: BulkheadError.timedOut(name: self.name))
+                    try? await Task.sleep(for: remaining)
+                    if !Task.isCancelled {
+                        self.abandon(id: id, error: BulkheadError.timedOut(name: self.name))
+                    }
+                    return false
                 }
             }
-            // The first task to finish decides: the slot (success) or the deadline (error).
             defer { group.cancelAll() }
-            try await group.next()
+            // Only the slot task decides: it returns once a slot is ours, or throws once the
+            // timer (or cancellation) has abandoned the wait. The timer finishing decides nothing.
+            while let isSlot = try await group.next() {
+                if isSlot { return }
+            }
         }
     }
 
-    /// Removes a waiter that gave up and fails it; a waiter already handed a slot is left alone.
-    private func abandon(id: Int, error: any Error) {
-        let waiter: Waiter? = state.withLock { state in
-            guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.queue.remove(at: index)
+    private func attach(_ continuation: CheckedContinuation<Void, any Error>, to id: Int) {
+        enum Outcome { case wait, resume, fail(any Error) }
+        let outcome: Outcome = state.withLock { state in
+            switch state.waiters[id] {
+            case .waiting:
+                state.waiters[id] = .waiting(continuation)
+                return .wait
+            case .granted:
+                state.waiters[id] = nil
+                return .resume
+            case .abandoned(let error):
+                state.waiters[id] = nil
+                return .fail(error)
+            case nil:
+                return .fail(CancellationError())
+            }
         }
-        waiter?.continuation.resume(throwing: error)
+        switch outcome {
+        case .wait: break
+        case .resume: continuation.resume()
+        case .fail(let error): continuation.resume(throwing: error)
+        }
+    }
+
+    /// Takes a waiter that gave up out of the queue and fails it. One already handed a slot
+    /// keeps it: it will run (and find its deadline passed) and release the slot as usual.
+    private func abandon(id: Int, error: any Error) {
+        let continuation: CheckedContinuation<Void, any Error>? = state.withLock { state in
+            guard case .waiting(let continuation) = state.waiters[id] else { return nil }
+            state.queue.removeAll { $0 == id }
+            if let continuation {
+                state.waiters[id] = nil
+                return continuation
+            }
+            state.waiters[id] = .abandoned(error)
+            return nil
+        }
+        continuation?.resume(throwing: error)
     }
 
     private func release() {
-        let next: Waiter? = state.withLock { state in
-            if state.queue.isEmpty {
+        let next: CheckedContinuation<Void, any Error>? = state.withLock { state in
+            guard !state.queue.isEmpty else {
                 state.inFlight -= 1
                 return nil
             }
             // Hand the slot straight to the oldest waiter: inFlight stays the same.
-            return state.queue.removeFirst()
+            let id = state.queue.removeFirst()
+            if case .waiting(let continuation?) = state.waiters[id] {
+                state.waiters[id] = nil
+                return continuation
+            }
+            state.waiters[id] = .granted
+            return nil
         }
-        next?.continuation.resume()
+        next?.resume()
     }
 }
 

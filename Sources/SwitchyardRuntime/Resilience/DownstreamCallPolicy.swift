@@ -49,7 +49,14 @@ package struct DownstreamCallPolicy: Sendable {
         _ body: (CallOptions) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await bulkhead.run { try await body(options(idempotent: idempotent)) }
+            return try await bulkhead.run {
+                // A call started with no time left can only fail: fail it here, without a
+                // round trip that would take a slot from a call that can still succeed.
+                if let remaining = RequestDeadline.remaining, remaining <= .zero {
+                    throw RPCError(code: .deadlineExceeded, message: "the deadline passed before the call to \(bulkhead.name) could start")
+                }
+                return try await body(options(idempotent: idempotent))
+            }
         } catch let error as BulkheadError {
             switch error {
             case .full: throw RPCError(code: .unavailable, message: error.description)

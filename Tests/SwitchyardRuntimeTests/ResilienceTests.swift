@@ -1,0 +1,124 @@
+import GRPCCore
+import SwitchyardRuntime
+import SwitchyardTestSupport
+import Testing
+
+@Suite("Bulkhead")
+struct BulkheadTests {
+    @Test("Admits up to the limit, queues up to the queue limit, refuses the rest at once, and hands slots on in order")
+    func limitsAndOrder() async throws {
+        let bulkhead = Bulkhead(name: "downstream", maxConcurrent: 2, maxQueued: 2)
+        let gate = Latch()
+        let order = OrderRecorder()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<2 {
+                group.addTask { try await bulkhead.run { await gate.wait(); order.append("holder-\(index)") } }
+            }
+            try await eventually("two calls in flight") { bulkhead.inFlight == 2 }
+            group.addTask { try await bulkhead.run { order.append("queued-first") } }
+            try await eventually("one call queued") { bulkhead.queued == 1 }
+            group.addTask { try await bulkhead.run { order.append("queued-second") } }
+            try await eventually("two calls queued") { bulkhead.queued == 2 }
+
+            await #expect(throws: BulkheadError.full(name: "downstream", limit: 2)) {
+                try await bulkhead.run { order.append("never") }
+            }
+            gate.open()
+            try await group.waitForAll()
+        }
+        #expect(bulkhead.inFlight == 0)
+        #expect(bulkhead.queued == 0)
+        let ran = order.entries
+        #expect(!ran.contains("never"))
+        #expect(ran.firstIndex(of: "queued-first") ?? 0 < ran.firstIndex(of: "queued-second") ?? 0)
+    }
+
+    @Test("A queued call gives up at its request deadline, and its place is freed")
+    func deadlineWhileQueued() async throws {
+        let bulkhead = Bulkhead(name: "downstream", maxConcurrent: 1, maxQueued: 1)
+        let gate = Latch()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await bulkhead.run { await gate.wait() } }
+            try await eventually("the slot to be taken") { bulkhead.inFlight == 1 }
+            await #expect(throws: BulkheadError.timedOut(name: "downstream")) {
+                try await RequestDeadline.withTimeout(.milliseconds(50)) {
+                    try await bulkhead.run {}
+                }
+            }
+            #expect(bulkhead.queued == 0)
+            gate.open()
+            try await group.waitForAll()
+        }
+        #expect(bulkhead.inFlight == 0)
+    }
+
+    @Test("A cancelled queued call leaves the queue")
+    func cancelledWhileQueued() async throws {
+        let bulkhead = Bulkhead(name: "downstream", maxConcurrent: 1, maxQueued: 4)
+        let gate = Latch()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await bulkhead.run { await gate.wait() } }
+            try await eventually("the slot to be taken") { bulkhead.inFlight == 1 }
+            let waiter = Task { try await bulkhead.run {} }
+            try await eventually("the call to queue") { bulkhead.queued == 1 }
+            waiter.cancel()
+            await #expect(throws: CancellationError.self) { try await waiter.value }
+            #expect(bulkhead.queued == 0)
+            gate.open()
+            try await group.waitForAll()
+        }
+        #expect(bulkhead.inFlight == 0)
+    }
+}
+
+@Suite("Deadlines")
+struct DeadlineTests {
+    @Test("grpc-timeout values parse per the gRPC spec", arguments: [
+        ("1H", Duration.seconds(3600)), ("2M", .seconds(120)), ("3S", .seconds(3)),
+        ("250m", .milliseconds(250)), ("7u", .microseconds(7)), ("99999999n", .nanoseconds(99_999_999)),
+    ])
+    func parses(header: String, duration: Duration) {
+        #expect(GRPCTimeoutHeader.parse(header) == duration)
+    }
+
+    @Test("Malformed grpc-timeout values are ignored", arguments: ["", "S", "10", "10x", "-5S", "123456789S", "1.5S"])
+    func rejects(header: String) {
+        #expect(GRPCTimeoutHeader.parse(header) == nil)
+    }
+
+    @Test("An inner scope can shorten a deadline but never extend it")
+    func nesting() async {
+        #expect(RequestDeadline.remaining == nil)
+        await RequestDeadline.withTimeout(.seconds(1)) {
+            let outer = RequestDeadline.remaining ?? .zero
+            await RequestDeadline.withTimeout(.seconds(60)) {
+                #expect((RequestDeadline.remaining ?? .zero) <= outer)
+            }
+            await RequestDeadline.withTimeout(.milliseconds(10)) {
+                #expect((RequestDeadline.remaining ?? .seconds(1)) <= .milliseconds(10))
+            }
+        }
+    }
+
+    @Test("Downstream calls get what is left of the deadline, and retries only when idempotent")
+    func callOptions() async {
+        let policy = DownstreamCallPolicy(defaultTimeout: .seconds(2), bulkhead: Bulkhead(name: "d", maxConcurrent: 1, maxQueued: 0))
+        #expect(policy.options(idempotent: false).timeout == .seconds(2))
+        #expect(policy.options(idempotent: false).executionPolicy == nil)
+        #expect(policy.options(idempotent: true).executionPolicy?.retry != nil)
+        await RequestDeadline.withTimeout(.milliseconds(300)) {
+            let timeout = policy.options(idempotent: true).timeout ?? .zero
+            #expect(timeout <= .milliseconds(300))
+            #expect(timeout > .zero)
+        }
+    }
+}
+
+/// Records the order things happened in, across tasks.
+final class OrderRecorder: Sendable {
+    private let state = Mutex<[String]>([])
+    func append(_ entry: String) { state.withLock { $0.append(entry) } }
+    var entries: [String] { state.withLock { $0 } }
+}
+
+import Synchronization
