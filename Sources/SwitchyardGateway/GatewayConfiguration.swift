@@ -43,24 +43,15 @@ package struct GatewayConfiguration: Sendable {
     }
 
     package init(reader: ConfigReader) throws {
-        func positive(_ key: String, default value: Int) throws -> Int {
-            let read = reader.int(forKey: ConfigKey(key), default: value)
-            guard read > 0 else { throw ConfigurationValueError(key: key, value: "\(read)", expected: ["at least 1"]) }
-            return read
-        }
-        let port = reader.int(forKey: "gateway.http.port", default: Self.defaultHTTPPort)
-        guard (0...65535).contains(port) else {
-            throw ConfigurationValueError(key: "gateway.http.port", value: "\(port)", expected: ["0...65535"])
-        }
         self.init(
             host: reader.string(forKey: "gateway.http.host", default: "127.0.0.1"),
-            port: port,
-            requestTimeout: .milliseconds(try positive("gateway.requestTimeoutMilliseconds", default: 2000)),
-            maxBodyBytes: try positive("gateway.maxBodyBytes", default: 1 << 20),
-            orders: .init(host: reader.string(forKey: "gateway.orders.host", default: "127.0.0.1"), port: reader.int(forKey: "gateway.orders.port", default: 50052)),
-            inventory: .init(host: reader.string(forKey: "gateway.inventory.host", default: "127.0.0.1"), port: reader.int(forKey: "gateway.inventory.port", default: 50051)),
-            ordersMaxConcurrentCalls: try positive("gateway.orders.maxConcurrentCalls", default: 256),
-            inventoryMaxConcurrentCalls: try positive("gateway.inventory.maxConcurrentCalls", default: 256)
+            port: try reader.port(forKey: "gateway.http.port", default: Self.defaultHTTPPort),
+            requestTimeout: .milliseconds(try reader.positiveInt(forKey: "gateway.requestTimeoutMilliseconds", default: 2000)),
+            maxBodyBytes: try reader.positiveInt(forKey: "gateway.maxBodyBytes", default: 1 << 20),
+            orders: .init(host: reader.string(forKey: "gateway.orders.host", default: "127.0.0.1"), port: try reader.port(forKey: "gateway.orders.port", default: 50052)),
+            inventory: .init(host: reader.string(forKey: "gateway.inventory.host", default: "127.0.0.1"), port: try reader.port(forKey: "gateway.inventory.port", default: 50051)),
+            ordersMaxConcurrentCalls: try reader.positiveInt(forKey: "gateway.orders.maxConcurrentCalls", default: 256),
+            inventoryMaxConcurrentCalls: try reader.positiveInt(forKey: "gateway.inventory.maxConcurrentCalls", default: 256)
         )
     }
 

@@ -41,14 +41,8 @@ package struct InventoryConfiguration: Sendable {
     /// - Throws: `ConfigurationValueError` naming a bad key.
     package init(reader: ConfigReader, seedDemoCatalogueByDefault: Bool) throws {
         let dataDirectory = DataDirectory(reader: reader)
-        let ttl = reader.int(forKey: "inventory.reservations.ttlSeconds", default: 900)
-        guard ttl > 0 else {
-            throw ConfigurationValueError(key: "inventory.reservations.ttlSeconds", value: "\(ttl)", expected: ["at least 1"])
-        }
-        let sweep = reader.int(forKey: "inventory.reservations.sweepIntervalSeconds", default: 5)
-        guard sweep > 0 else {
-            throw ConfigurationValueError(key: "inventory.reservations.sweepIntervalSeconds", value: "\(sweep)", expected: ["at least 1"])
-        }
+        let ttl = try reader.positiveInt(forKey: "inventory.reservations.ttlSeconds", default: 900)
+        let sweep = try reader.positiveInt(forKey: "inventory.reservations.sweepIntervalSeconds", default: 5)
         self.init(
             grpc: try GRPCServerConfiguration(reader: reader.scoped(to: "inventory.grpc"), defaultPort: Self.defaultGRPCPort),
             databasePath: reader.string(forKey: "inventory.database.path", default: dataDirectory.path(for: "inventory.sqlite")),

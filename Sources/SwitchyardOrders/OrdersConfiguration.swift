@@ -36,20 +36,14 @@ package struct OrdersConfiguration: Sendable {
     ///   - inventoryPort: Where inventory listens unless configured otherwise.
     package init(reader: ConfigReader, inventoryPort: Int = 50051) throws {
         let dataDirectory = DataDirectory(reader: reader)
-        let timeout = reader.int(forKey: "orders.inventory.timeoutMilliseconds", default: 2000)
-        guard timeout > 0 else {
-            throw ConfigurationValueError(key: "orders.inventory.timeoutMilliseconds", value: "\(timeout)", expected: ["at least 1"])
-        }
-        let limit = reader.int(forKey: "orders.inventory.maxConcurrentCalls", default: 64)
-        guard limit > 0 else {
-            throw ConfigurationValueError(key: "orders.inventory.maxConcurrentCalls", value: "\(limit)", expected: ["at least 1"])
-        }
+        let timeout = try reader.positiveInt(forKey: "orders.inventory.timeoutMilliseconds", default: 2000)
+        let limit = try reader.positiveInt(forKey: "orders.inventory.maxConcurrentCalls", default: 64)
         self.init(
             grpc: try GRPCServerConfiguration(reader: reader.scoped(to: "orders.grpc"), defaultPort: Self.defaultGRPCPort),
             databasePath: reader.string(forKey: "orders.database.path", default: dataDirectory.path(for: "orders.sqlite")),
             inventory: GRPCClientConfiguration(
                 host: reader.string(forKey: "orders.inventory.host", default: "127.0.0.1"),
-                port: reader.int(forKey: "orders.inventory.port", default: inventoryPort)
+                port: try reader.port(forKey: "orders.inventory.port", default: inventoryPort)
             ),
             inventoryTimeout: .milliseconds(timeout),
             inventoryMaxConcurrentCalls: limit

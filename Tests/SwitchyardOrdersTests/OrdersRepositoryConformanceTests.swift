@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardOrders
+import SwitchyardRuntime
 import SwitchyardStorage
 import SwitchyardTestSupport
 import Testing

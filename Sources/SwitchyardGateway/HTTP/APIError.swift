@@ -1,5 +1,6 @@
 package import Hummingbird
 import NIOCore
+import SwitchyardRuntime
 
 /// An error the gateway answers with: an HTTP status and the JSON body every non-2xx response
 /// carries, `{"error": {"code": "...", "message": "..."}}`.
@@ -38,25 +39,4 @@ package struct APIError: Error, HTTPResponseError, Sendable, Equatable {
     package static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "INVALID_ARGUMENT", message: message) }
     package static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "NOT_FOUND", message: message) }
     package static let internalError = APIError(.internalServerError, code: "INTERNAL", message: "internal error")
-}
-
-/// JSON string escaping, for the few bodies written by hand on hot or error paths.
-package enum JSONText {
-    package static func appendQuoted(_ text: String, to json: inout String) {
-        json += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": json += "\\\""
-            case "\\": json += "\\\\"
-            case "\n": json += "\\n"
-            case "\r": json += "\\r"
-            case "\t": json += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: json.unicodeScalars.append(scalar)
-            }
-        }
-        json += "\""
-    }
 }

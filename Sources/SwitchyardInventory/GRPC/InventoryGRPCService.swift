@@ -2,6 +2,7 @@ package import Foundation
 package import GRPCCore
 import SwiftProtobuf
 package import SwitchyardContracts
+import SwitchyardRuntime
 
 /// `inventory.Inventory`: the article's GetStock plus the reservation calls orders needs.
 /// Handlers validate, call the repository, and throw `InventoryError`, which grpc-swift turns
@@ -91,18 +92,11 @@ package struct InventoryGRPCService<Repository: InventoryRepository>: Inventory_
 /// Opaque page tokens: the last SKU of the previous page, base64url-encoded so clients treat
 /// them as tokens rather than SKUs to edit.
 enum PageToken {
-    static func encode(_ lastSKU: String) -> String {
-        Data(lastSKU.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+    static func encode(_ lastSKU: String) -> String { Base64URL.encode(lastSKU) }
 
     static func decode(_ token: String) throws(InventoryError) -> String? {
         guard !token.isEmpty else { return nil }
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard token.count <= 256, let data = Data(base64Encoded: base64), let sku = String(data: data, encoding: .utf8) else {
+        guard let sku = Base64URL.decode(token, maxLength: 256) else {
             throw .invalidArgument("page token is not one this server issued")
         }
         return sku

@@ -1,5 +1,6 @@
 import SwiftProtobuf
 import SwitchyardContracts
+import SwitchyardRuntime
 
 extension Reservation {
     /// The wire form of a reservation.

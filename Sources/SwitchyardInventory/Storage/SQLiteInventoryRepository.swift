@@ -1,5 +1,6 @@
 package import Foundation
 package import GRDB
+import SwitchyardRuntime
 
 /// The inventory's own SQLite database. Reads run on the pool's reader connections and never
 /// wait for writers (WAL); every reservation change is one write transaction, and SQLite runs
@@ -185,14 +186,5 @@ package struct SQLiteInventoryRepository: InventoryRepository {
                 arguments: [line.quantity, line.sku]
             )
         }
-    }
-}
-
-extension Date {
-    /// Milliseconds since the Unix epoch, as stored in the database and sent on the wire.
-    package var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-
-    package init(unixMilliseconds: Int64) {
-        self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
     }
 }

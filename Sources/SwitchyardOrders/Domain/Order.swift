@@ -1,4 +1,5 @@
 package import Foundation
+import SwitchyardRuntime
 
 /// Where an order is. `placed` once stored; `shipped` when fulfillment reports it (events).
 package enum OrderStatus: String, Sendable, Hashable, CaseIterable {
@@ -66,14 +67,5 @@ package struct OrderCursor: Sendable, Hashable {
 
     package init(after order: Order) {
         self.init(createdAtUnixMilliseconds: order.createdAt.unixMilliseconds, orderID: order.id)
-    }
-}
-
-extension Date {
-    /// Milliseconds since the Unix epoch, as stored and sent on the wire.
-    package var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-
-    package init(unixMilliseconds: Int64) {
-        self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
     }
 }

@@ -1,5 +1,6 @@
 import SwiftProtobuf
 import SwitchyardContracts
+import SwitchyardRuntime
 
 extension Order {
     var proto: Orders_Order {

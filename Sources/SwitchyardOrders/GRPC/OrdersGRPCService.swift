@@ -54,20 +54,13 @@ package struct OrdersGRPCService<Repository: OrdersRepository, Reservations: Sto
 /// Opaque page tokens for ListOrders: the cursor, base64url-encoded.
 enum OrderPageToken {
     static func encode(_ cursor: OrderCursor) -> String {
-        Data("\(cursor.createdAtUnixMilliseconds):\(cursor.orderID)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode("\(cursor.createdAtUnixMilliseconds):\(cursor.orderID)")
     }
 
     static func decode(_ token: String) throws(OrdersError) -> OrderCursor? {
         guard !token.isEmpty else { return nil }
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         guard
-            token.count <= 512,
-            let data = Data(base64Encoded: base64),
-            let text = String(data: data, encoding: .utf8),
+            let text = Base64URL.decode(token),
             let separator = text.firstIndex(of: ":"),
             let milliseconds = Int64(text[..<separator])
         else {

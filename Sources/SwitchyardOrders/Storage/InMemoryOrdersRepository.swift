@@ -1,3 +1,4 @@
+import SwitchyardRuntime
 import Synchronization
 
 /// An `OrdersRepository` in memory: the reference for the conformance suite, and a stand-in for

@@ -1,5 +1,6 @@
 import Foundation
 package import GRDB
+import SwitchyardRuntime
 
 /// The orders service's own SQLite database (WAL: reads never wait for the writer).
 package struct SQLiteOrdersRepository: OrdersRepository {

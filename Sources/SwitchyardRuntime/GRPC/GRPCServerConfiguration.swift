@@ -35,10 +35,7 @@ package struct GRPCServerConfiguration: Sendable, Hashable {
     /// - `transport` (string, default `defaultTransport`): see `GRPCServerTransportKind`.
     /// - Throws: `ConfigurationValueError` for a port outside 0...65535 or a size below 1 KiB.
     package init(reader: ConfigReader, defaultPort: Int) throws {
-        let port = reader.int(forKey: "port", default: defaultPort)
-        guard (0...65535).contains(port) else {
-            throw ConfigurationValueError(key: "port", value: "\(port)", expected: ["0...65535"])
-        }
+        let port = try reader.port(forKey: "port", default: defaultPort)
         let maxMessageBytes = reader.int(forKey: "maxMessageBytes", default: Self.defaultMaxMessageBytes)
         guard maxMessageBytes >= 1024 else {
             throw ConfigurationValueError(key: "maxMessageBytes", value: "\(maxMessageBytes)", expected: ["at least 1024"])

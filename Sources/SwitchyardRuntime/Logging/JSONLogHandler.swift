@@ -31,14 +31,14 @@ package struct JSONLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
 
         var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\",\"logger\":"
-        Self.appendQuoted(label, to: &line)
+        JSONText.appendQuoted(label, to: &line)
         line += ",\"message\":"
-        Self.appendQuoted(event.message.description, to: &line)
+        JSONText.appendQuoted(event.message.description, to: &line)
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !Self.reserved.contains(key) {
             line += ","
-            Self.appendQuoted(key, to: &line)
+            JSONText.appendQuoted(key, to: &line)
             line += ":"
-            Self.appendQuoted(value.description, to: &line)
+            JSONText.appendQuoted(value.description, to: &line)
         }
         line += "}\n"
         write(line)
@@ -48,23 +48,5 @@ package struct JSONLogHandler: LogHandler {
 
     private static func timestamp() -> String {
         Date.now.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    /// Appends `text` as a JSON string literal (RFC 8259 escaping).
-    package static func appendQuoted(_ text: String, to line: inout String) {
-        line += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20:
-                line += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
     }
 }
