@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import NIOHTTP1
+import SwitchyardLoad
+
+/// `switchyard load rest|grpc|orders`: the project's load generator.
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Put load on a REST URL, a gRPC GetStock server, or the order flow; report latency percentiles.",
+        subcommands: [REST.self, GRPC.self, Orders.self]
+    )
+
+    struct REST: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Any HTTP/1.1 URL, method and body.")
+
+        @OptionGroup var options: LoadOptions
+
+        @Option(help: "The URL, e.g. 'http://127.0.0.1:8080/orders?id=ord_1'.")
+        var url: String
+
+        @Option(help: "GET, POST, PUT or DELETE.")
+        var method: String = "GET"
+
+        @Option(help: "A request body (sent as JSON unless a Content-Type header says otherwise).")
+        var body: String?
+
+        @Option(name: .customLong("header"), help: ArgumentHelp("'Name: value'. Repeatable.", valueName: "header"))
+        var headers: [String] = []
+
+        func run() async throws {
+            let parsedHeaders = try headers.map { header in
+                guard let colon = header.firstIndex(of: ":") else { throw ValidationError("--header expects 'Name: value', got '\(header)'") }
+                return (String(header[..<colon]), header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            let target = try HTTPLoadTarget(url: url, method: HTTPMethod(rawValue: method.uppercased()), headers: parsedHeaders, body: body)
+            try await options.run(target)
+        }
+    }
+
+    struct GRPC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "inventory.Inventory/GetStock on any implementation of the article's proto.")
+
+        @OptionGroup var options: LoadOptions
+
+        @Option(help: "host:port of the gRPC server.")
+        var target: String = "127.0.0.1:50051"
+
+        @Option(help: "The SKU every call asks for.")
+        var sku: String = "sku-1"
+
+        func run() async throws {
+            let address = try HostAndPort(parsing: target)
+            let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: address.host, port: address.port), transportSecurity: .plaintext)
+            try await withGRPCClient(transport: transport) { client in
+                try await options.run(GRPCGetStockTarget(client: client, address: target, sku: sku))
+            }
+        }
+    }
+
+    struct Orders: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Place real orders through the gateway, each with its own Idempotency-Key, then wait until every accepted one is visible."
+        )
+
+        @OptionGroup var options: LoadOptions
+
+        @Option(help: "The gateway's base URL.")
+        var gateway: String = "http://127.0.0.1:8080"
+
+        @Option(help: "The SKU every order buys one of (the demo catalogue's sku-5 has a million).")
+        var sku: String = "sku-5"
+
+        func run() async throws {
+            let target = try OrdersLoadTarget(gateway: gateway.trimmingCharacters(in: CharacterSet(charactersIn: "/")), sku: sku)
+            let result = try await options.measure(target)
+            let visible = try await target.countVisible()
+            options.report(result, extra: ["accepted": target.acceptedIDs.count, "visible": visible])
+            if visible != target.acceptedIDs.count {
+                throw ValidationError("\(target.acceptedIDs.count - visible) accepted orders never became visible")
+            }
+        }
+    }
+}
+
+/// The options every load target shares: mode, limit, warm-up and output.
+struct LoadOptions: ParsableArguments {
+    @Option(help: "Closed loop: this many requests in flight, each sent when the last answered.")
+    var concurrency: Int = 64
+
+    @Option(help: "Open loop: this many requests per second, latency counted from when each was due.")
+    var rate: Double?
+
+    @Option(help: "Open loop: at most this many requests outstanding.")
+    var maxInFlight: Int = 1024
+
+    @Option(help: "How long to measure, e.g. 10s, 500ms, 1m (ignored with --count).")
+    var duration: String = "10s"
+
+    @Option(help: "Measure exactly this many requests instead of a duration.")
+    var count: Int?
+
+    @Option(help: "Load sent first and not measured.")
+    var warmup: String = "2s"
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    var plan: LoadPlan {
+        get throws {
+            let mode: LoadMode = if let rate { .open(ratePerSecond: rate, maxInFlight: maxInFlight) } else { .closed(concurrency: concurrency) }
+            let limit: LoadLimit = if let count { .count(count) } else { .duration(try Self.parseDuration(duration)) }
+            return LoadPlan(mode: mode, limit: limit, warmup: try Self.parseDuration(warmup))
+        }
+    }
+
+    func validate() throws {
+        guard concurrency > 0, maxInFlight > 0 else { throw ValidationError("--concurrency and --max-in-flight must be at least 1") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive") }
+    }
+
+    /// Runs `target` and reports it.
+    func run<Target: LoadTarget>(_ target: Target) async throws {
+        report(try await measure(target))
+    }
+
+    /// Runs `target`, showing progress on standard error: a live line on a terminal, a plain
+    /// line a second otherwise.
+    func measure<Target: LoadTarget>(_ target: Target) async throws -> LoadResult {
+        let live = isatty(STDERR_FILENO) == 1
+        let result = try await LoadRunner(target: target, plan: try plan).run { progress in
+            let line = LoadReport.progress(progress)
+            FileHandle.standardError.write(Data((live ? "\r\(line)" : "\(line)\n").utf8))
+        }
+        if live { FileHandle.standardError.write(Data("\n".utf8)) }
+        return result
+    }
+
+    func report(_ result: LoadResult, extra: [String: Any] = [:]) {
+        if json {
+            print(LoadReport.json(result, extra: extra))
+        } else {
+            let extras = extra.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+            print("\(result.target): \(LoadReport.line(result))\(extras)")
+        }
+    }
+
+    /// `10s`, `500ms`, `2m`, `1.5s`.
+    static func parseDuration(_ text: String) throws -> Duration {
+        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let value = Double(text.dropLast(suffix.count)), value >= 0 {
+                return .nanoseconds(Int64((value * scale * 1e9).rounded()))
+            }
+        }
+        throw ValidationError("expected a duration such as 10s, 500ms or 1m, got '\(text)'")
+    }
+}
