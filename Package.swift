@@ -57,6 +57,18 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // Events between domains: the bus API, envelope, consumer groups, retries and dead
+        // letters, the embedded SQLite engine, outbox relay and inbox.
+        .target(
+            name: "SwitchyardEventBus",
+            dependencies: [
+                "SwitchyardRuntime",
+                "SwitchyardStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // SQLite databases, migrations and transactions.
         .target(
             name: "SwitchyardStorage",

@@ -1,0 +1,330 @@
+import Foundation
+package import GRDB
+import ServiceLifecycle
+import SwitchyardRuntime
+
+/// The embedded, durable event bus: a log in SQLite (WAL) with per-group cursors and delivery
+/// records. One file serves one process (`switchyard dev`) or several on one host that open the
+/// same file; SQLite's locking keeps their claims apart.
+///
+/// Throughput comes from batching: a publish stores its whole batch in one transaction, and a
+/// consumer claims a batch in one transaction and settles it in another (group commit).
+package final class SQLiteEventBus: EventBus {
+    private let database: DatabasePool
+    private let notifier = EventNotifier()
+    /// How long an idle consumer waits before looking again, when nothing in this process
+    /// told it about new events (another process may have published to the shared file).
+    private let idlePoll: Duration
+
+    /// - Parameters:
+    ///   - database: A pool opened with `SQLiteEventBus.migrations`.
+    ///   - idlePoll: The longest an idle consumer sleeps between looks.
+    package init(database: DatabasePool, idlePoll: Duration = .milliseconds(50)) {
+        self.database = database
+        self.idlePoll = idlePoll
+    }
+
+    package static var migrations: DatabaseMigrator { EventLogMigrations.migrator }
+
+    // MARK: - Publishing
+
+    package func publish(_ events: [EventEnvelope]) async throws {
+        guard !events.isEmpty else { return }
+        try await database.write { db in
+            for event in events { try Self.insert(event, into: db) }
+        }
+        notifier.notifyAll()
+    }
+
+    private static func insert(_ event: EventEnvelope, into db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (id, topic, subject, source, time_ms, extensions, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                """
+        )
+        try statement.execute(arguments: [
+            event.id, event.topic, event.subject, event.source, event.time.unixMilliseconds,
+            try ExtensionsCoding.encode(event.extensions), Data(event.payload),
+        ])
+    }
+
+    // MARK: - Consuming
+
+    package func consume(group: String, topics: [String], options: ConsumerOptions, handler: @escaping EventHandler) async throws {
+        let topics = Array(Set(topics)).sorted()
+        guard !topics.isEmpty else { return }
+        // Graceful shutdown stops claiming but lets the batch in hand finish and be
+        // acknowledged (settled); only cancellation abandons it, and then leases lapse.
+        try await withGracefulShutdownHandler {
+            try await consumeUntilShutdown(group: group, topics: topics, options: options, handler: handler)
+        } onGracefulShutdown: {
+            self.notifier.notifyAll()
+        }
+    }
+
+    private func consumeUntilShutdown(group: String, topics: [String], options: ConsumerOptions, handler: @escaping EventHandler) async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let generation = notifier.generation
+            let batch = try await claim(group: group, topics: topics, options: options)
+            if batch.isEmpty {
+                await notifier.wait(since: generation, timeout: idlePoll)
+                continue
+            }
+            var outcomes: [Outcome] = []
+            for delivered in batch {
+                if Task.isCancelled { break }
+                do {
+                    try await handler(delivered.event)
+                    outcomes.append(.handled(delivered.sequence))
+                } catch {
+                    outcomes.append(.failed(delivered, "\(error)"))
+                }
+            }
+            // Claimed but not handled (cancelled mid-batch): their leases lapse and another
+            // instance, or this group's next run, gets them.
+            try await settle(group: group, topics: topics, outcomes: outcomes, options: options)
+            notifier.notifyAll()
+        }
+    }
+
+    private struct Claimed: Sendable {
+        var sequence: Int64
+        var event: DeliveredEvent
+    }
+
+    private enum Outcome: Sendable {
+        case handled(Int64)
+        case failed(Claimed, String)
+    }
+
+    private func claim(group: String, topics: [String], options: ConsumerOptions) async throws -> [Claimed] {
+        let now = Date().unixMilliseconds
+        let lease = options.ackTimeout.components.seconds * 1000 + options.ackTimeout.components.attoseconds / 1_000_000_000_000_000
+        return try await database.write { db in
+            let cursor = try Self.cursor(of: group, in: db)
+            // Deliveries on record: replayed dead letters below the cursor, and everything
+            // handed out, retried or finished out of order at or past it.
+            var states: [Int64: DeliveryState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT sequence, attempts, state, due_ms FROM deliveries WHERE group_name = ?", arguments: [group]) {
+                states[row["sequence"]] = Self.state(row)
+            }
+            let replays = states.filter { $0.key < cursor && $0.value != .done }.keys.sorted()
+            // Enough of the log to get past whatever is in flight and still fill a batch.
+            let window = options.batchSize * 4 + states.count
+            var candidates = try Self.subjects(of: replays, in: db).map { ClaimCandidate(sequence: $0.0, subject: $0.1, state: states[$0.0]) }
+            candidates += try Row.fetchAll(
+                db,
+                sql: "SELECT sequence, subject FROM events WHERE topic IN \(Self.placeholders(topics.count)) AND sequence >= ? ORDER BY sequence LIMIT ?",
+                arguments: StatementArguments(topics) + [cursor, window]
+            ).map { ClaimCandidate(sequence: $0["sequence"], subject: $0["subject"], state: states[$0["sequence"]]) }
+
+            let claims = DeliveryPlanning.claims(from: candidates, nowMilliseconds: now, limit: options.batchSize)
+            var claimed: [Claimed] = []
+            let mark = try db.cachedStatement(
+                sql: """
+                    INSERT INTO deliveries (group_name, sequence, attempts, state, due_ms) VALUES (?, ?, ?, 'in_flight', ?)
+                    ON CONFLICT (group_name, sequence) DO UPDATE SET attempts = excluded.attempts, state = 'in_flight', due_ms = excluded.due_ms
+                    """
+            )
+            let read = try db.cachedStatement(sql: "SELECT id, topic, subject, source, time_ms, extensions, payload FROM events WHERE sequence = ?")
+            for claim in claims {
+                try mark.execute(arguments: [group, claim.sequence, claim.attempt, now + lease])
+                guard let row = try Row.fetchOne(read, arguments: [claim.sequence]) else { continue }
+                claimed.append(Claimed(sequence: claim.sequence, event: DeliveredEvent(envelope: try Self.envelope(row), attempt: claim.attempt)))
+            }
+            return claimed
+        }
+    }
+
+    private func settle(group: String, topics: [String], outcomes: [Outcome], options: ConsumerOptions) async throws {
+        guard !outcomes.isEmpty else { return }
+        let now = Date().unixMilliseconds
+        try await database.write { db in
+            let setState = try db.cachedStatement(sql: "UPDATE deliveries SET state = ?, attempts = ?, due_ms = ? WHERE group_name = ? AND sequence = ?")
+            for outcome in outcomes {
+                switch outcome {
+                case .handled(let sequence):
+                    try db.execute(sql: "UPDATE deliveries SET state = 'done', due_ms = 0 WHERE group_name = ? AND sequence = ?", arguments: [group, sequence])
+                case .failed(let claimed, let reason):
+                    switch DeliveryPlanning.afterFailure(attempt: claimed.event.attempt, options: options, nowMilliseconds: now) {
+                    case .retry(let attempts, let notBefore):
+                        try setState.execute(arguments: ["retry", attempts, notBefore, group, claimed.sequence])
+                    case .inFlight, .done, nil:
+                        let letter = DeadLetterTopic.envelope(for: claimed.event, group: group, reason: reason)
+                        try Self.insert(letter, into: db)
+                        try db.execute(
+                            sql: """
+                                INSERT INTO dead_letters (id, group_name, sequence, attempts, reason, created_ms) VALUES (?, ?, ?, ?, ?, ?)
+                                ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, reason = excluded.reason, replayed = 0
+                                """,
+                            arguments: [letter.id, group, claimed.sequence, claimed.event.attempt, reason, now]
+                        )
+                        try setState.execute(arguments: ["done", claimed.event.attempt, 0, group, claimed.sequence])
+                    }
+                }
+            }
+            try Self.advanceCursor(of: group, topics: topics, in: db)
+        }
+    }
+
+    /// Moves the group's cursor past every settled event and deletes their delivery records.
+    private static func advanceCursor(of group: String, topics: [String], in db: Database) throws {
+        var cursor = try cursor(of: group, in: db)
+        scan: while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.sequence AS sequence, d.state AS state FROM events e
+                    LEFT JOIN deliveries d ON d.group_name = ? AND d.sequence = e.sequence
+                    WHERE e.topic IN \(placeholders(topics.count)) AND e.sequence >= ? ORDER BY e.sequence LIMIT 512
+                    """,
+                arguments: [group] + StatementArguments(topics) + [cursor]
+            )
+            for row in rows {
+                let state: String? = row["state"]
+                guard state == "done" else {
+                    cursor = row["sequence"]
+                    break scan
+                }
+                cursor = (row["sequence"] as Int64) + 1
+            }
+            if rows.count < 512 {
+                // Everything published so far is settled: start past the end of the log.
+                if rows.isEmpty || (rows.last?["state"] as String?) == "done" {
+                    let last = try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0
+                    cursor = max(cursor, last + 1)
+                }
+                break
+            }
+        }
+        try db.execute(
+            sql: "INSERT INTO group_cursors (group_name, cursor) VALUES (?, ?) ON CONFLICT (group_name) DO UPDATE SET cursor = excluded.cursor",
+            arguments: [group, cursor]
+        )
+        try db.execute(sql: "DELETE FROM deliveries WHERE group_name = ? AND sequence < ? AND state = 'done'", arguments: [group, cursor])
+    }
+
+    // MARK: - Dead letters
+
+    package func deadLetters(limit: Int) async throws -> [DeadLetter] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.group_name, d.attempts, d.reason, e.id AS event_id, e.topic, e.subject, e.source, e.time_ms, e.extensions, e.payload
+                    FROM dead_letters d JOIN events e ON e.sequence = d.sequence
+                    WHERE d.replayed = 0 ORDER BY d.created_ms, d.id LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { row in
+                DeadLetter(
+                    id: row["id"],
+                    group: row["group_name"],
+                    attempts: row["attempts"],
+                    reason: row["reason"],
+                    original: try Self.envelope(row, idColumn: "event_id")
+                )
+            }
+        }
+    }
+
+    package func replay(deadLetterID: String) async throws -> Bool {
+        let replayed = try await database.write { db -> Bool in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT group_name, sequence FROM dead_letters WHERE id = ? AND replayed = 0",
+                    arguments: [deadLetterID]
+                )
+            else { return false }
+            let group: String = row["group_name"]
+            let sequence: Int64 = row["sequence"]
+            try db.execute(sql: "UPDATE dead_letters SET replayed = 1 WHERE id = ?", arguments: [deadLetterID])
+            try db.execute(
+                sql: """
+                    INSERT INTO deliveries (group_name, sequence, attempts, state, due_ms) VALUES (?, ?, 0, 'retry', 0)
+                    ON CONFLICT (group_name, sequence) DO UPDATE SET attempts = 0, state = 'retry', due_ms = 0
+                    """,
+                arguments: [group, sequence]
+            )
+            return true
+        }
+        if replayed { notifier.notifyAll() }
+        return replayed
+    }
+
+    // MARK: - Retention
+
+    /// Deletes events every group has settled that are older than `age`, keeping those a
+    /// dead letter still refers to.
+    /// - Returns: how many were deleted.
+    package func deleteSettledEvents(olderThan age: Duration) async throws -> Int {
+        let cutoff = Date().addingTimeInterval(-Double(age.components.seconds)).unixMilliseconds
+        return try await database.write { db in
+            let floor = try Int64.fetchOne(db, sql: "SELECT MIN(cursor) FROM group_cursors") ?? 0
+            try db.execute(
+                sql: """
+                    DELETE FROM events WHERE sequence < ? AND time_ms < ?
+                    AND sequence NOT IN (SELECT sequence FROM dead_letters WHERE replayed = 0)
+                    AND sequence NOT IN (SELECT sequence FROM deliveries WHERE state != 'done')
+                    """,
+                arguments: [floor, cutoff]
+            )
+            return db.changesCount
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func cursor(of group: String, in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT cursor FROM group_cursors WHERE group_name = ?", arguments: [group]) ?? 1
+    }
+
+    private static func subjects(of sequences: [Int64], in db: Database) throws -> [(Int64, String?)] {
+        try sequences.compactMap { sequence in
+            try Row.fetchOne(db, sql: "SELECT sequence, subject FROM events WHERE sequence = ?", arguments: [sequence])
+                .map { ($0["sequence"], $0["subject"]) }
+        }
+    }
+
+    private static func state(_ row: Row) -> DeliveryState {
+        let attempts: Int = row["attempts"]
+        let due: Int64 = row["due_ms"]
+        switch row["state"] as String {
+        case "in_flight": return .inFlight(attempts: attempts, leaseUntilMilliseconds: due)
+        case "retry": return .retry(attempts: attempts, notBeforeMilliseconds: due)
+        default: return .done
+        }
+    }
+
+    private static func envelope(_ row: Row, idColumn: String = "id") throws -> EventEnvelope {
+        let payload: Data = row["payload"]
+        return EventEnvelope(
+            id: row[idColumn],
+            type: row["topic"],
+            source: row["source"],
+            time: Date(unixMilliseconds: row["time_ms"]),
+            subject: row["subject"],
+            payload: Array(payload),
+            extensions: try ExtensionsCoding.decode(row["extensions"])
+        )
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+    }
+}
+
+/// Extensions stored as a JSON object of strings.
+enum ExtensionsCoding {
+    static func encode(_ extensions: [String: String]) throws -> String {
+        guard !extensions.isEmpty else { return "{}" }
+        return String(decoding: try JSONEncoder().encode(extensions), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> [String: String] {
+        guard text != "{}" else { return [:] }
+        return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+    }
+}
