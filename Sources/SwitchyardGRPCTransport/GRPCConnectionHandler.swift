@@ -31,8 +31,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
         /// First GOAWAY (last stream ID = max) and a PING are out; waiting for the PING's ack,
         /// after which the client has seen the GOAWAY and opens no more streams.
         case awaitingPingAck(timeout: Scheduled<Void>?)
-        /// The final GOAWAY names the last stream served; close once the open ones finish.
-        case draining
+        /// The final GOAWAY named the last stream served; close once the open ones finish.
+        case draining(lastStreamID: HTTP2StreamID)
         case closing
     }
 
@@ -43,7 +43,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
     static let writeBarrierBytes = 64 * 1024
 
     private let settings: Settings
-    private let newStreams: AsyncStream<GRPCServerStream>.Continuation
+    private let newStreams: NewStreamQueue
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var streams: [HTTP2StreamID: GRPCServerStream] = [:]
@@ -60,7 +60,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
     private var connectionErrorSent = false
     private var isClosed = false
 
-    init(settings: Settings, newStreams: AsyncStream<GRPCServerStream>.Continuation, logger: Logger) {
+    init(settings: Settings, newStreams: NewStreamQueue, logger: Logger) {
         self.settings = settings
         self.newStreams = newStreams
         self.logger = logger
@@ -235,21 +235,53 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             }
             return
         }
+        switch shutdownState {
+        case .draining(let lastStreamID) where streamID > lastStreamID:
+            // Opened after the final GOAWAY: refused, so the client may retry it elsewhere.
+            write(HTTP2Frame(streamID: streamID, payload: .rstStream(.refusedStream)))
+            return
+        case .closing:
+            return
+        case .active, .awaitingPingAck, .draining:
+            break
+        }
         if streamID > highestStreamID { highestStreamID = streamID }
-        if case .closing = shutdownState { return }
 
+        // One pass over the block: pick out what routing needs and check the request is
+        // well-formed (RFC 9113 §8.2-8.3). NIOHTTP2Handler's own header validation is off
+        // because its per-character checks cost more than the rest of header handling.
         var method: String?
+        var scheme: String?
         var path: String?
         var contentType: String?
         var encoding: String?
+        var malformed = false
+        var seenRegularField = false
         for (name, value, _) in headers.headers {
+            if name.utf8.first == UInt8(ascii: ":") {
+                if seenRegularField { malformed = true }
+                switch name {
+                case ":method": if method == nil { method = value } else { malformed = true }
+                case ":scheme": if scheme == nil { scheme = value } else { malformed = true }
+                case ":path": if path == nil { path = value } else { malformed = true }
+                case ":authority": break
+                default: malformed = true
+                }
+                continue
+            }
+            seenRegularField = true
+            if name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) { malformed = true }
             switch name {
-            case ":method": method = value
-            case ":path": path = value
             case "content-type": contentType = value
             case "grpc-encoding": encoding = value
+            case "te": if value != "trailers" { malformed = true }
+            case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade": malformed = true
             default: break
             }
+        }
+        guard !malformed, method != nil, scheme != nil, let path, !path.isEmpty else {
+            write(HTTP2Frame(streamID: streamID, payload: .rstStream(.protocolError)))
+            return
         }
 
         let endStream = headers.endStream
@@ -267,8 +299,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             reject(streamID, trailers, requestEnded: endStream)
             return
         }
-        guard let path, let descriptor = settings.descriptorsByPath[path] ?? GRPCHeaders.methodDescriptor(path: path) else {
-            reject(streamID, GRPCHeaders.rejection(.unimplemented, "\(path ?? "(no :path)") is not a gRPC method path."), requestEnded: endStream)
+        guard let descriptor = settings.descriptorsByPath[path] ?? GRPCHeaders.methodDescriptor(path: path) else {
+            reject(streamID, GRPCHeaders.rejection(.unimplemented, "\(path) is not a gRPC method path."), requestEnded: endStream)
             return
         }
         guard let context else { return }
@@ -497,7 +529,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
     }
 
     private func sendFinalGoAway() {
-        shutdownState = .draining
+        shutdownState = .draining(lastStreamID: highestStreamID)
         write(HTTP2Frame(streamID: .rootStream, payload: .goAway(lastStreamID: highestStreamID, errorCode: .noError, opaqueData: nil)))
         flushNow()
         closeIfDrained()

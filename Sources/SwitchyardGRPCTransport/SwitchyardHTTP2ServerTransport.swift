@@ -272,6 +272,8 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
             HTTP2Setting(parameter: .maxHeaderListSize, value: HPACKDecoder.defaultMaxHeaderListSize),
         ]
         connection.targetWindowSize = configuration.connectionWindowBytes
+        connection.headerBlockValidation = .disabled
+        connection.contentLengthValidation = .disabled
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = configuration.streamWindowBytes
         return NIOHTTP2Handler.Configuration(connection: connection, stream: stream)
@@ -284,14 +286,14 @@ final class GRPCConnection: Sendable {
     let channel: any Channel
     let executor: EventLoopTaskExecutor
     private let handler: NIOLoopBound<GRPCConnectionHandler>
-    private let newStreams: AsyncStream<GRPCServerStream>
+    private let newStreams: NewStreamQueue
     private let remotePeer: String
     private let localPeer: String
 
     private init(
         channel: any Channel,
         handler: GRPCConnectionHandler,
-        newStreams: AsyncStream<GRPCServerStream>
+        newStreams: NewStreamQueue
     ) {
         self.channel = channel
         self.executor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
@@ -308,8 +310,8 @@ final class GRPCConnection: Sendable {
         http2: NIOHTTP2Handler.Configuration,
         logger: Logger
     ) throws -> GRPCConnection {
-        let (newStreams, continuation) = AsyncStream<GRPCServerStream>.makeStream()
-        let handler = GRPCConnectionHandler(settings: settings, newStreams: continuation, logger: logger)
+        let newStreams = NewStreamQueue(eventLoop: channel.eventLoop)
+        let handler = GRPCConnectionHandler(settings: settings, newStreams: newStreams, logger: logger)
         let http2Handler = NIOHTTP2Handler(
             mode: .server,
             frameDelegate: handler,
@@ -317,6 +319,7 @@ final class GRPCConnection: Sendable {
             streamConfiguration: http2.stream
         )
         let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(WriteCoalescingHandler())
         try pipeline.addHandler(http2Handler)
         try pipeline.addHandler(handler)
         return GRPCConnection(channel: channel, handler: handler, newStreams: newStreams)

@@ -87,6 +87,29 @@ struct WireProtocolTests {
         }
     }
 
+    @Test(
+        "A malformed request header block resets that stream only",
+        arguments: [("connection", "close"), ("te", "gzip"), ("X-Upper", "case"), (":unknown", "pseudo")]
+    )
+    func malformedHeaders(name: String, value: String) async throws {
+        try await withTransportServer(services: [EchoService()]) { server in
+            try await Raw.with(port: server.port) { connection in
+                let bad = connection.newStreamID()
+                try await connection.send(Raw.headers(bad, Raw.requestHeaders(path: "/test.Echo/Unary", extra: [(name, value)]), endStream: true))
+                #expect(try await connection.response(on: bad).resetCode == .protocolError)
+
+                let good = connection.newStreamID()
+                try await connection.send(
+                    Raw.headers(good, Raw.requestHeaders(path: "/test.Echo/Unary")),
+                    Raw.data(good, Raw.lengthPrefixed([5]), endStream: true)
+                )
+                let response = try await connection.response(on: good)
+                #expect(response.grpcStatus == "0")
+                #expect(response.body == Raw.lengthPrefixed([5]))
+            }
+        }
+    }
+
     @Test("A compressed message without negotiated compression is INTERNAL")
     func compressedFlag() async throws {
         try await withTransportServer(services: [EchoService()]) { server in
