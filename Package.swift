@@ -153,6 +153,8 @@ let package = Package(
                 "SwitchyardGRPCTransport",
                 "SwitchyardTestSupport",
                 "SwitchyardContracts",
+                "SwitchyardRuntime",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

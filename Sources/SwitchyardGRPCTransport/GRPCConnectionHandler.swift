@@ -198,14 +198,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case let closed as StreamClosedEvent:
-            if let stream = streams.removeValue(forKey: closed.streamID) {
-                if let reason = closed.reason {
-                    stream.abort(RPCError(code: .cancelled, message: "The stream was reset (\(reason))."))
-                }
-                closeIfDrained()
-            }
-        case let window as NIOHTTP2WindowUpdatedEvent where window.streamID == .rootStream:
+        // Window updates come several per call: test for them first.
+        case let window as NIOHTTP2WindowUpdatedEvent:
+            guard window.streamID == .rootStream else { break }
             // Connection-level credit goes back as soon as bytes arrive: what bounds memory is
             // each stream's window, which is only credited as its handler consumes.
             if let inbound = window.inboundWindowSize, inbound <= settings.connectionWindowBytes / 2 {
@@ -215,6 +210,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
                         payload: .windowUpdate(windowSizeIncrement: settings.connectionWindowBytes - inbound)
                     )
                 )
+            }
+        case let closed as StreamClosedEvent:
+            if let stream = streams.removeValue(forKey: closed.streamID) {
+                if let reason = closed.reason {
+                    stream.abort(RPCError(code: .cancelled, message: "The stream was reset (\(reason))."))
+                }
+                closeIfDrained()
             }
         default:
             break
