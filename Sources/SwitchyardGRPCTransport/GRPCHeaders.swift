@@ -65,7 +65,8 @@ enum GRPCHeaders {
         var metadata = Metadata()
         metadata.reserveCapacity(headers.count)
         for (name, value, _) in headers {
-            if name.hasSuffix("-bin"), let bytes = Base64.decode(value) {
+            // A byte-wise suffix test: String.hasSuffix compares grapheme clusters.
+            if name.utf8.count > 4, name.utf8.reversed().starts(with: "nib-".utf8), let bytes = Base64.decode(value) {
                 metadata.addBinary(bytes, forKey: name)
             } else {
                 metadata.addString(value, forKey: name)

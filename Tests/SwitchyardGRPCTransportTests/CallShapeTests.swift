@@ -14,8 +14,8 @@ struct CallShapeTests {
                 var metadata: Metadata = ["x-request": "hello there"]
                 metadata.addBinary([0, 1, 2, 250, 255], forKey: "x-blob-bin")
                 let response = try await client.rawCall("Unary", Array("ping".utf8), metadata: metadata)
-                let reply1 = try response.message
-                #expect(reply1 == Array("ping".utf8))
+                let echoed = try response.message
+                #expect(echoed == Array("ping".utf8))
                 #expect(Array(response.metadata[stringValues: "x-echo"]) == ["hello there"])
                 #expect(Array(response.metadata[binaryValues: "x-blob-bin"]) == [[0, 1, 2, 250, 255]])
                 #expect(Array(response.trailingMetadata[stringValues: "x-trailer"]) == ["done"])
@@ -27,8 +27,8 @@ struct CallShapeTests {
     func emptyMessages() async throws {
         try await withTransportServer(services: [EchoService()]) { server in
             try await withLoopbackGRPCClient(port: server.port) { client in
-                let reply2 = try await client.rawCall("Unary", []).message
-                #expect(reply2 == [])
+                let empty = try await client.rawCall("Unary", []).message
+                #expect(empty == [])
             }
         }
     }
@@ -46,8 +46,8 @@ struct CallShapeTests {
                     deserializer: RawDeserializer(),
                     options: .defaults
                 ) { $0 }
-                let reply3 = try response.message
-                #expect(reply3 == (0..<100).map { UInt8($0) })
+                let collected = try response.message
+                #expect(collected == (0..<100).map { UInt8($0) })
                 #expect(Array(response.metadata[stringValues: "x-count"]) == ["100"])
             }
         }
@@ -74,8 +74,8 @@ struct CallShapeTests {
         }
     }
 
-    @Test("Bidirectional streaming: each message is echoed before the next is sent")
-    func bidirectionalStreaming() async throws {
+    @Test("Bidirectional streaming: each message is echoed before the next is sent", arguments: ["Chat", "OffLoopChat"])
+    func bidirectionalStreaming(method: String) async throws {
         try await withTransportServer(services: [EchoService()]) { server in
             try await withLoopbackGRPCClient(port: server.port) { client in
                 let (requests, continuation) = AsyncStream<[UInt8]>.makeStream()
@@ -83,7 +83,7 @@ struct CallShapeTests {
                     request: StreamingClientRequest(of: [UInt8].self) { writer in
                         for await message in requests { try await writer.write(message) }
                     },
-                    descriptor: EchoService.method("Chat"),
+                    descriptor: EchoService.method(method),
                     serializer: RawSerializer(),
                     deserializer: RawDeserializer(),
                     options: .defaults
@@ -124,8 +124,8 @@ struct CallShapeTests {
             try await withLoopbackGRPCClient(port: server.port) { client in
                 let error = await rpcError { _ = try await client.rawCall("Crash").message }
                 #expect(error?.code == .unknown)
-                let reply4 = try await client.rawCall("Unary", [7]).message
-                #expect(reply4 == [7])
+                let afterCrash = try await client.rawCall("Unary", [7]).message
+                #expect(afterCrash == [7])
             }
         }
     }

@@ -11,8 +11,8 @@ struct ConnectionRobustnessTests {
         configuration.handshakeTimeout = .milliseconds(500)
         try await withTransportServer(configuration: configuration, services: [EchoService()]) { server in
             try await withLoopbackGRPCClient(port: server.port) { client in
-                let reply1 = try await client.rawCall("Unary", [1]).message
-                #expect(reply1 == [1])
+                let before = try await client.rawCall("Unary", [1]).message
+                #expect(before == [1])
 
                 // A long-running stream on the good connection, open across all of it.
                 let (requests, continuation) = AsyncStream<[UInt8]>.makeStream()
@@ -48,8 +48,8 @@ struct ConnectionRobustnessTests {
                     continuation.finish()
                     #expect(try await messages.next() == nil)
                 }
-                let reply2 = try await client.rawCall("Unary", [3]).message
-                #expect(reply2 == [3])
+                let after = try await client.rawCall("Unary", [3]).message
+                #expect(after == [3])
             }
         }
     }

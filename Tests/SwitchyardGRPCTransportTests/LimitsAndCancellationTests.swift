@@ -21,8 +21,8 @@ struct LimitsAndCancellationTests {
         try await withTransportServer(services: [EchoService()]) { server in
             try await withLoopbackGRPCClient(port: server.port) { client in
                 let payload = (0..<(2 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 * 31) }
-                let reply1 = try await client.rawCall("Unary", payload).message
-                #expect(reply1 == payload)
+                let echoed = try await client.rawCall("Unary", payload).message
+                #expect(echoed == payload)
             }
         }
     }
@@ -76,8 +76,8 @@ struct LimitsAndCancellationTests {
                     probe.cancelledCalls.contains("cancel")
                 }
                 // The connection is unaffected.
-                let reply2 = try await client.rawCall("Unary", [1]).message
-                #expect(reply2 == [1])
+                let afterCancel = try await client.rawCall("Unary", [1]).message
+                #expect(afterCancel == [1])
             }
         }
     }

@@ -87,6 +87,19 @@ struct EchoService: RegistrableRPCService {
             }
         }
 
+        // Chat, but reading and writing from the global executor: the transport must hop to
+        // the connection's event loop itself instead of relying on the handler running there.
+        router.registerHandler(forMethod: Self.method("OffLoopChat"), deserializer: RawDeserializer(), serializer: RawSerializer()) { request, context in
+            StreamingServerResponse { writer in
+                try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                    for try await part in request.messages {
+                        try await writer.write(part)
+                    }
+                }
+                return [:]
+            }
+        }
+
         // Echoes each message as it arrives.
         router.registerHandler(forMethod: Self.method("Chat"), deserializer: RawDeserializer(), serializer: RawSerializer()) { request, context in
             StreamingServerResponse { writer in
