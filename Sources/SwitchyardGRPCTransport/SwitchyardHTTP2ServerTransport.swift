@@ -100,7 +100,11 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
     /// - Parameters:
     ///   - configuration: Address and limits.
     ///   - eventLoopGroup: Loops to serve on; by default the transport runs its own group,
-    ///     sized by `ProcessorAffinity`, for as long as `listen` runs.
+    ///     sized by `ProcessorAffinity`, for as long as `listen` runs. Handlers run on these
+    ///     loops, so a handler that blocks (a synchronous database call waiting on a lock)
+    ///     stalls its loop's connections: a group per server keeps that within one server when
+    ///     several share a process (`switchyard dev`, tests). A process-wide group was tried and
+    ///     made unrelated servers' calls miss deadlines under the full test suite.
     ///   - logger: For connection-level errors, at debug level.
     package init(
         configuration: Configuration,
