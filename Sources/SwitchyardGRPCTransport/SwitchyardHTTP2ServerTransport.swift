@@ -67,9 +67,12 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
             self.host = host
             self.port = port
             self.maxRequestMessageBytes = maxRequestMessageBytes
+            // What a connection can make the server hold is roughly streams × (window +
+            // one message being assembled): keep the window moderate, large enough that a
+            // loopback upload is not window-bound.
             self.maxConcurrentStreams = 1024
-            self.streamWindowBytes = 1024 * 1024
-            self.connectionWindowBytes = 4 * 1024 * 1024
+            self.streamWindowBytes = 256 * 1024
+            self.connectionWindowBytes = 2 * 1024 * 1024
             self.maxFrameBytes = 1 << 14
             self.handshakeTimeout = .seconds(10)
             self.goAwayPingTimeout = .seconds(1)

@@ -209,7 +209,7 @@ struct WireProtocolTests {
                 #expect(pingAck)
                 let values = try #require(settings)
                 #expect(values.contains(HTTP2Setting(parameter: .maxConcurrentStreams, value: 1024)))
-                #expect(values.contains(HTTP2Setting(parameter: .initialWindowSize, value: 1024 * 1024)))
+                #expect(values.contains(HTTP2Setting(parameter: .initialWindowSize, value: 256 * 1024)))
             }
         }
     }
