@@ -276,6 +276,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             switch name {
             case "content-type": contentType = value
             case "grpc-encoding": encoding = value
+            // Only "trailers" is legal (RFC 9113 §8.2.2); a missing te is accepted, as
+            // grpc-go and grpc-swift accept it.
             case "te": if value != "trailers" { malformed = true }
             case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade": malformed = true
             default: break

@@ -81,4 +81,27 @@ struct LimitsAndCancellationTests {
             }
         }
     }
+
+    @Test("A connection lost mid-call cancels the handler; the server serves on")
+    func connectionLoss() async throws {
+        let probe = HandlerProbe()
+        try await withTransportServer(services: [EchoService(probe: probe)]) { server in
+            try await RawHTTP2Connection.with(port: server.port) { connection in
+                let stream = connection.newStreamID()
+                try await connection.send(
+                    RawHTTP2Connection.headers(stream, RawHTTP2Connection.requestHeaders(path: "/test.Echo/Hang", extra: [("x-name", "lost")])),
+                    RawHTTP2Connection.data(stream, RawHTTP2Connection.lengthPrefixed([]), endStream: true)
+                )
+                try await eventually("the handler to start", timeout: .seconds(10)) { probe.startedCalls.contains("lost") }
+            }
+            // Leaving `with` closed the socket without RST_STREAM or GOAWAY.
+            try await eventually("the handler to see the cancellation", timeout: .seconds(10)) {
+                probe.cancelledCalls.contains("lost")
+            }
+            try await withLoopbackGRPCClient(port: server.port) { client in
+                let answer = try await client.rawCall("Unary", [8]).message
+                #expect(answer == [8])
+            }
+        }
+    }
 }
