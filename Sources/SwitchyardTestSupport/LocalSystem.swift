@@ -59,13 +59,19 @@ package func withLocalSystem(
     case .unreachable:
         book.publish(ListeningAddress(host: "127.0.0.1", port: try freeLoopbackPort()), for: "inventory")
     }
+    // Deadlines are generous here: the full suite runs many systems at once on a small machine,
+    // and these tests check behaviour, not speed. Deadline tests set their own.
     services += try await makeOrdersServices(
-        configuration: OrdersConfiguration(grpc: .init(port: 0), databasePath: data.appendingPathComponent("orders.sqlite").path),
+        configuration: OrdersConfiguration(
+            grpc: .init(port: 0),
+            databasePath: data.appendingPathComponent("orders.sqlite").path,
+            inventoryTimeout: .seconds(15)
+        ),
         inventory: .published(service: "inventory", book: book),
         logger: .silent
     ) { book.publish($0, for: "orders") }
     if withGateway {
-        var configuration = GatewayConfiguration(port: 0)
+        var configuration = GatewayConfiguration(port: 0, requestTimeout: .seconds(15))
         adjust(&configuration)
         services += try makeGatewayServices(
             configuration: configuration,
