@@ -20,19 +20,24 @@ package struct InventoryConfiguration: Sendable {
     /// `inventory.reservations.sweepIntervalSeconds` (default 5): how often expired
     /// reservations are swept back into stock.
     package var expirySweepInterval: Duration
+    /// `inventory.database.cacheReads` (default true): answer GetStock from an in-memory read
+    /// model of the stock table. Turn it off if anything but this service writes its database.
+    package var cacheReads: Bool
 
     package init(
         grpc: GRPCServerConfiguration = .init(port: defaultGRPCPort),
         databasePath: String,
         seedDemoCatalogue: Bool = false,
         reservationTimeToLive: Duration = ReservationRequest.defaultTimeToLive,
-        expirySweepInterval: Duration = .seconds(5)
+        expirySweepInterval: Duration = .seconds(5),
+        cacheReads: Bool = true
     ) {
         self.grpc = grpc
         self.databasePath = databasePath
         self.seedDemoCatalogue = seedDemoCatalogue
         self.reservationTimeToLive = reservationTimeToLive
         self.expirySweepInterval = expirySweepInterval
+        self.cacheReads = cacheReads
     }
 
     /// - Parameters:
@@ -48,13 +53,15 @@ package struct InventoryConfiguration: Sendable {
             databasePath: reader.string(forKey: "inventory.database.path", default: dataDirectory.path(for: "inventory.sqlite")),
             seedDemoCatalogue: reader.bool(forKey: "inventory.seedDemoCatalogue", default: seedDemoCatalogueByDefault),
             reservationTimeToLive: .seconds(ttl),
-            expirySweepInterval: .seconds(sweep)
+            expirySweepInterval: .seconds(sweep),
+            cacheReads: reader.bool(forKey: "inventory.database.cacheReads", default: true)
         )
     }
 
     package static let settings: [ConfigurationSetting] =
         GRPCServerConfiguration.settings(prefix: "inventory.grpc", defaultPort: defaultGRPCPort) + [
             .init(key: "inventory.database.path", type: "string", defaultValue: "<data.directory>/inventory.sqlite", summary: "the inventory's SQLite file"),
+            .init(key: "inventory.database.cacheReads", type: "bool", defaultValue: "true", summary: "answer GetStock from an in-memory read model; off if anything else writes the database"),
             .init(key: "inventory.seedDemoCatalogue", type: "bool", defaultValue: "true in dev, false in serve", summary: "add the demo SKUs that are missing on start"),
             .init(key: "inventory.reservations.ttlSeconds", type: "int", defaultValue: "900", summary: "how long an unconfirmed reservation holds"),
             .init(key: "inventory.reservations.sweepIntervalSeconds", type: "int", defaultValue: "5", summary: "how often expired reservations return to stock"),

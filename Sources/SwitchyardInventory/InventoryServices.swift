@@ -22,7 +22,7 @@ package func makeInventoryServices(
         migrations: SQLiteInventoryRepository.migrations,
         logger: logger
     )
-    let repository = SQLiteInventoryRepository(database: database)
+    let repository = try SQLiteInventoryRepository(database: database, cachedReads: configuration.cacheReads)
     if configuration.seedDemoCatalogue {
         try await repository.seed(DemoCatalogue.stock)
     }

@@ -32,7 +32,7 @@ func withInventoryServer(
         migrations: SQLiteInventoryRepository.migrations,
         logger: .silent
     )
-    let repository = SQLiteInventoryRepository(database: pool)
+    let repository = try SQLiteInventoryRepository(database: pool)
     try await repository.seed(stock)
     let server = try GRPCServerService(
         name: "inventory",

@@ -10,7 +10,10 @@ import Testing
 /// arrives; a rule that holds for one and not another is a bug in that one.
 enum RepositoryKind: String, CaseIterable, CustomTestStringConvertible {
     case inMemory
+    /// SQLite with GetStock answered by the in-memory read model (the default).
     case sqlite
+    /// SQLite with every read going to the database.
+    case sqliteUncached
 
     var testDescription: String { rawValue }
 
@@ -18,14 +21,14 @@ enum RepositoryKind: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .inMemory:
             return InMemoryInventoryRepository(stock: stock)
-        case .sqlite:
+        case .sqlite, .sqliteUncached:
             let directory = try PackagePaths.makeTemporaryDirectory()
             let pool = try SQLiteDatabase.open(
                 configuration: .init(path: directory.appendingPathComponent("inventory.sqlite").path),
                 migrations: SQLiteInventoryRepository.migrations,
                 logger: .silent
             )
-            let repository = SQLiteInventoryRepository(database: pool)
+            let repository = try SQLiteInventoryRepository(database: pool, cachedReads: self == .sqlite)
             try await repository.seed(stock)
             return repository
         }
@@ -207,6 +210,50 @@ struct InventoryRepositoryConformanceTests {
         } while after != nil && pages < 10
         #expect(seen == stock)
         #expect(pages == 3)
+    }
+}
+
+@Suite("Stock read model")
+struct StockReadModelTests {
+    @Test("After racing reservations, releases and expiries, the read model matches the database")
+    func matchesDatabase() async throws {
+        let directory = try PackagePaths.makeTemporaryDirectory()
+        let pool = try SQLiteDatabase.open(
+            configuration: .init(path: directory.appendingPathComponent("inventory.sqlite").path),
+            migrations: SQLiteInventoryRepository.migrations,
+            logger: .silent
+        )
+        let cached = try SQLiteInventoryRepository(database: pool, cachedReads: true)
+        let skus = (0..<5).map { "sku-\($0)" }
+        try await cached.seed(skus.map { StockLevel(sku: $0, quantity: 40) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let orderID = "order-\(index)"
+                    let lines = [(skus[index % 5], 1 + index % 3), (skus[(index + 1) % 5], 1)]
+                    _ = try? await cached.reserve(request(orderID, lines, ttl: .seconds(60)), now: start)
+                    if index % 3 == 0 { _ = try await cached.release(orderID: orderID, now: start) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let uncached = try SQLiteInventoryRepository(database: pool, cachedReads: false)
+        var changed = 0
+        for sku in skus {
+            let fromMemory = try await cached.stock(sku: sku)
+            let fromDatabase = try await uncached.stock(sku: sku)
+            #expect(fromMemory == fromDatabase)
+            if fromDatabase?.quantity != 40 { changed += 1 }
+        }
+        #expect(changed > 0, "the reservations should have taken stock")
+        _ = try await cached.expireReservations(now: start.addingTimeInterval(61))
+        for sku in skus {
+            let fromMemory = try await cached.stock(sku: sku)
+            let fromDatabase = try await uncached.stock(sku: sku)
+            #expect(fromMemory == fromDatabase)
+            #expect(fromDatabase?.quantity == 40)
+        }
+        #expect(try await cached.stock(sku: "unknown") == nil)
     }
 }
 

@@ -30,6 +30,11 @@ enum InventoryMigrations {
                     """
             )
         }
+        migrator.registerMigration("v2: stock versions") { db in
+            // Bumped by every change to a row, so a reader holding copies (the in-memory read
+            // model) can tell a newer value from an older one arriving late.
+            try db.execute(sql: "ALTER TABLE stock ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

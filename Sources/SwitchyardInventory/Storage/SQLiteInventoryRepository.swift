@@ -2,23 +2,39 @@ package import Foundation
 package import GRDB
 import SwitchyardRuntime
 
-/// The inventory's own SQLite database. Reads run on the pool's reader connections and never
-/// wait for writers (WAL); every reservation change is one write transaction, and SQLite runs
-/// write transactions one at a time, so the availability check and the decrement cannot
-/// interleave with another reservation's.
+/// The inventory's own SQLite database. Every reservation change is one write transaction, and
+/// SQLite runs write transactions one at a time, so the availability check and the decrement
+/// cannot interleave with another reservation's.
+///
+/// GetStock, the hottest read, is answered from an in-memory read model of the `stock` table
+/// (`StockReadModel`) when `cachedReads` is on: each write transaction reads back the rows it
+/// changed, with their versions, and hands them to the model once committed. That holds as
+/// long as this process is the database's only writer, which is the rule for a service's own
+/// database; a deployment that breaks it turns the model off (`inventory.database.cacheReads`).
 package struct SQLiteInventoryRepository: InventoryRepository {
     private let database: DatabasePool
+    private let readModel: StockReadModel?
 
-    /// - Parameter database: A pool opened with `SQLiteInventoryRepository.migrations`.
-    package init(database: DatabasePool) {
+    /// - Parameters:
+    ///   - database: A pool opened with `SQLiteInventoryRepository.migrations`.
+    ///   - cachedReads: Answer `stock(sku:)` from memory (loaded here, kept current by writes).
+    package init(database: DatabasePool, cachedReads: Bool = true) throws {
         self.database = database
+        if cachedReads {
+            let model = StockReadModel()
+            try database.read { db in model.apply(try Self.versionedRows(db, skus: nil)) }
+            self.readModel = model
+        } else {
+            self.readModel = nil
+        }
     }
 
     /// The schema this repository needs; apply it with `SQLiteDatabase.open`.
     package static var migrations: DatabaseMigrator { InventoryMigrations.migrator }
 
     package func stock(sku: String) async throws -> StockLevel? {
-        try readStockInPlace(sku: sku)
+        if let readModel { return readModel.level(of: sku) }
+        return try readStockInPlace(sku: sku)
     }
 
     /// The hot path of GetStock: a point read by primary key through a cached statement,
@@ -48,7 +64,7 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     }
 
     package func seed(_ catalogue: [StockLevel]) async throws {
-        try await database.write { db in
+        try await write(skus: catalogue.map(\.sku)) { db in
             for level in catalogue {
                 try db.execute(
                     sql: "INSERT INTO stock (sku, quantity) VALUES (?, ?) ON CONFLICT (sku) DO NOTHING",
@@ -59,7 +75,7 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     }
 
     package func reserve(_ request: ReservationRequest, now: Date) async throws -> ReservationOutcome {
-        try await database.write { db in
+        try await write(skus: request.lines.map(\.sku)) { db in
             if let existing = try Self.fetchReservation(db, orderID: request.orderID) {
                 return try ReservationRules.existingOutcome(of: existing, for: request)
             }
@@ -80,7 +96,7 @@ package struct SQLiteInventoryRepository: InventoryRepository {
             )
             for line in request.lines {
                 try db.execute(
-                    sql: "UPDATE stock SET quantity = quantity - ? WHERE sku = ?",
+                    sql: "UPDATE stock SET quantity = quantity - ?, version = version + 1 WHERE sku = ?",
                     arguments: [line.quantity, line.sku]
                 )
                 try db.execute(
@@ -107,37 +123,40 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     }
 
     package func release(orderID: String, now: Date) async throws -> Reservation {
-        try await database.write { db in
+        try await writeReturningChangedSKUs { db in
             guard var reservation = try Self.fetchReservation(db, orderID: orderID) else {
                 let tombstone = Reservation(orderID: orderID, status: .released, lines: [], createdAt: now, expiresAt: now)
                 try db.execute(
                     sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
                     arguments: [orderID, ReservationStatus.released.rawValue, now.unixMilliseconds, now.unixMilliseconds]
                 )
-                return tombstone
+                return (tombstone, [])
             }
             if try ReservationRules.releaseReturnsStock(reservation) {
                 try Self.returnStock(db, of: reservation)
                 try Self.setStatus(db, orderID: orderID, to: .released)
                 reservation.status = .released
+                return (reservation, reservation.lines.map(\.sku))
             }
-            return reservation
+            return (reservation, [])
         }
     }
 
     package func expireReservations(now: Date) async throws -> [String] {
-        try await database.write { db in
+        try await writeReturningChangedSKUs { db in
             let due = try String.fetchAll(
                 db,
                 sql: "SELECT order_id FROM reservations WHERE status = 'reserved' AND expires_at_ms <= ? ORDER BY order_id",
                 arguments: [now.unixMilliseconds]
             )
+            var changed: [String] = []
             for orderID in due {
                 guard let reservation = try Self.fetchReservation(db, orderID: orderID) else { continue }
                 try Self.returnStock(db, of: reservation)
                 try Self.setStatus(db, orderID: orderID, to: .expired)
+                changed += reservation.lines.map(\.sku)
             }
-            return due
+            return (due, changed)
         }
     }
 
@@ -182,9 +201,45 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     private static func returnStock(_ db: Database, of reservation: Reservation) throws {
         for line in reservation.lines {
             try db.execute(
-                sql: "UPDATE stock SET quantity = quantity + ? WHERE sku = ?",
+                sql: "UPDATE stock SET quantity = quantity + ?, version = version + 1 WHERE sku = ?",
                 arguments: [line.quantity, line.sku]
             )
         }
+    }
+
+    // MARK: - Writes that keep the read model current
+
+    /// A write transaction touching `skus`: their rows are read back inside it and handed to
+    /// the read model once it has committed.
+    private func write<T: Sendable>(skus: [String], _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writeReturningChangedSKUs { db in (try body(db), skus) }
+    }
+
+    /// A write transaction whose body says which SKUs it changed.
+    private func writeReturningChangedSKUs<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> (T, [String])) async throws -> T {
+        let readModel = self.readModel
+        let (result, rows) = try await database.write { db in
+            let (result, changed) = try body(db)
+            let rows = readModel == nil || changed.isEmpty ? [] : try Self.versionedRows(db, skus: changed)
+            return (result, rows)
+        }
+        readModel?.apply(rows)
+        return result
+    }
+
+    /// Rows of `stock` (all when `skus` is nil) with their versions.
+    private static func versionedRows(_ db: Database, skus: [String]?) throws -> [StockReadModel.Row] {
+        let rows: [Row]
+        if let skus {
+            let unique = Array(Set(skus))
+            rows = try Row.fetchAll(
+                db,
+                sql: "SELECT sku, quantity, version FROM stock WHERE sku IN (\(Array(repeating: "?", count: unique.count).joined(separator: ", ")))",
+                arguments: StatementArguments(unique)
+            )
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT sku, quantity, version FROM stock")
+        }
+        return rows.map { StockReadModel.Row(sku: $0["sku"], quantity: $0["quantity"], version: $0["version"]) }
     }
 }
