@@ -181,6 +181,7 @@ let package = Package(
                 "SwitchyardInventory",
                 "SwitchyardOrders",
                 "SwitchyardGateway",
+                "SwitchyardEventBus",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -256,6 +257,18 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchyardEventBusTests",
+            dependencies: [
+                "SwitchyardEventBus",
+                "SwitchyardStorage",
+                "SwitchyardRuntime",
+                "SwitchyardTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

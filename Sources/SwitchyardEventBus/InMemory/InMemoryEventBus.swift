@@ -134,7 +134,7 @@ package final class InMemoryEventBus: EventBus {
     }
 
     package func deadLetters(limit: Int) async throws -> [DeadLetter] {
-        state.withLock { Array($0.deadLetters.prefix(limit)) }
+        state.withLock { state in Array(state.deadLetters.filter { state.replayable[$0.id] != nil }.prefix(limit)) }
     }
 
     package func replay(deadLetterID: String) async throws -> Bool {
