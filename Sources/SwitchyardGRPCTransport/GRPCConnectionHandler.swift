@@ -173,6 +173,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             receiveData(data, streamID: frame.streamID)
         case .rstStream(let code):
             if let stream = streams.removeValue(forKey: frame.streamID) {
+                stream.stopDeadline()
                 stream.abort(RPCError(code: .cancelled, message: "The client reset the stream (\(code))."))
                 closeIfDrained()
             }
@@ -213,6 +214,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             }
         case let closed as StreamClosedEvent:
             if let stream = streams.removeValue(forKey: closed.streamID) {
+                stream.stopDeadline()
                 if let reason = closed.reason {
                     stream.abort(RPCError(code: .cancelled, message: "The stream was reset (\(reason))."))
                 }
@@ -232,6 +234,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
                 finishRequest(of: stream)
             } else {
                 streams.removeValue(forKey: streamID)
+                stream.stopDeadline()
                 stream.abort(RPCError(code: .internalError, message: "Unexpected HEADERS in the middle of the request."))
                 write(HTTP2Frame(streamID: streamID, payload: .rstStream(.protocolError)))
             }
@@ -257,6 +260,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
         var path: String?
         var contentType: String?
         var encoding: String?
+        var timeout: TimeAmount?
         var malformed = false
         var seenRegularField = false
         for (name, value, _) in headers.headers {
@@ -276,6 +280,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             switch name {
             case "content-type": contentType = value
             case "grpc-encoding": encoding = value
+            case GRPCHeaders.timeoutHeader: timeout = GRPCTimeout.parse(value)
             // Only "trailers" is legal (RFC 9113 §8.2.2); a missing te is accepted, as
             // grpc-go and grpc-swift accept it.
             case "te": if value != "trailers" { malformed = true }
@@ -318,6 +323,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             eventLoop: context.eventLoop
         )
         streams[streamID] = stream
+        if let timeout {
+            // The deadline is enforced here, on the loop's timer, rather than by grpc-swift's
+            // executor: it would start a timer task for every call, which costs a fifth of a
+            // unary call's throughput. At the deadline the call is cancelled as grpc-swift would.
+            stream.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak stream] in
+                stream?.cancel()
+            }
+        }
         if endStream {
             stream.remoteClosed = true
             stream.endInbound(.finished)
@@ -403,6 +416,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
             write(HTTP2Frame(streamID: stream.id, payload: .rstStream(.noError)))
         }
         streams.removeValue(forKey: stream.id)
+        stream.stopDeadline()
         closeIfDrained()
     }
 
@@ -488,6 +502,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
         guard stream.outbound == .closed, stream.remoteClosed else { return }
         if streams[stream.id] === stream {
             streams.removeValue(forKey: stream.id)
+            stream.stopDeadline()
             closeIfDrained()
         }
     }

@@ -59,8 +59,12 @@ enum GRPCHeaders {
         }
     }
 
+    static let timeoutHeader = "grpc-timeout"
+
     /// Every request header as metadata, as grpc-swift's own transport passes them (pseudo
-    /// headers included), with `-bin` values base64-decoded.
+    /// headers included), with `-bin` values base64-decoded, except that `grpc-timeout` is
+    /// passed as `switchyard-grpc-timeout`: this transport enforces the deadline itself, and
+    /// grpc-swift would otherwise start a second, costlier timer for it.
     static func metadata(from headers: HPACKHeaders) -> Metadata {
         var metadata = Metadata()
         metadata.reserveCapacity(headers.count)
@@ -68,6 +72,8 @@ enum GRPCHeaders {
             // A byte-wise suffix test: String.hasSuffix compares grapheme clusters.
             if name.utf8.count > 4, name.utf8.reversed().starts(with: "nib-".utf8), let bytes = Base64.decode(value) {
                 metadata.addBinary(bytes, forKey: name)
+            } else if name == timeoutHeader {
+                metadata.addString(value, forKey: SwitchyardHTTP2ServerTransport.deadlineMetadataKey)
             } else {
                 metadata.addString(value, forKey: name)
             }

@@ -61,6 +61,13 @@ final class GRPCServerStream: @unchecked Sendable {
 
     private var cancellationHandle: ServerContext.RPCCancellationHandle?
     private var isCancelled = false
+    /// Cancels the call when its `grpc-timeout` passes; stopped when the call ends.
+    var deadline: Scheduled<Void>?
+
+    func stopDeadline() {
+        deadline?.cancel()
+        deadline = nil
+    }
 
     init(
         id: HTTP2StreamID,

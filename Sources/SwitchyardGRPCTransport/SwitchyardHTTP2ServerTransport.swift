@@ -29,6 +29,11 @@ import Synchronization
 /// `beginGracefulShutdown()` stops accepting connections, sends GOAWAY on every connection,
 /// lets open calls finish and closes connections as they drain; then `listen` returns.
 package final class SwitchyardHTTP2ServerTransport: ServerTransport {
+    /// The metadata key a call's `grpc-timeout` arrives under. The transport enforces the
+    /// deadline itself (cancelling the call when it passes), so the standard header is not
+    /// handed to grpc-swift, whose executor would run its own, costlier timer for it.
+    package static let deadlineMetadataKey = "switchyard-grpc-timeout"
+
     package typealias Bytes = SwitchyardGRPCBytes
 
     /// Where the transport listens and the limits it enforces.

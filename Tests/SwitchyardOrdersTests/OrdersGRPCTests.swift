@@ -148,7 +148,8 @@ final class TimeoutRecordingInventory: RegistrableRPCService, Sendable {
             deserializer: RawDeserializer(),
             serializer: RawSerializer()
         ) { request, context in
-            if let header = request.metadata[stringValues: "grpc-timeout"].first(where: { _ in true }), let timeout = GRPCTimeoutHeader.parse(header) {
+            let header = GRPCTimeoutHeader.metadataKeys.lazy.compactMap { request.metadata[stringValues: $0].first(where: { _ in true }) }.first
+            if let header, let timeout = GRPCTimeoutHeader.parse(header) {
                 self.recorded.withLock { $0.append(timeout) }
             }
             try await context.cancellation.cancelled

@@ -100,16 +100,83 @@ struct DeadlineTests {
         }
     }
 
-    @Test("Downstream calls get what is left of the deadline, and retries only when idempotent")
+    @Test("Downstream calls get what is left of the deadline")
     func callOptions() async {
         let policy = DownstreamCallPolicy(defaultTimeout: .seconds(2), bulkhead: Bulkhead(name: "d", maxConcurrent: 1, maxQueued: 0))
-        #expect(policy.options(idempotent: false).timeout == .seconds(2))
-        #expect(policy.options(idempotent: false).executionPolicy == nil)
-        #expect(policy.options(idempotent: true).executionPolicy?.retry != nil)
+        #expect(policy.options().timeout == .seconds(2))
+        #expect(policy.options().waitForReady == false)
         await RequestDeadline.withTimeout(.milliseconds(300)) {
-            let timeout = policy.options(idempotent: true).timeout ?? .zero
+            let timeout = policy.options().timeout ?? .zero
             #expect(timeout <= .milliseconds(300))
             #expect(timeout > .zero)
+        }
+    }
+}
+
+@Suite("Retries")
+struct RetryTests {
+    private let policy = DownstreamCallPolicy(
+        defaultTimeout: .seconds(2),
+        retry: RetryBackoff(maxAttempts: 3, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20), multiplier: 2),
+        bulkhead: Bulkhead(name: "d", maxConcurrent: 4, maxQueued: 4)
+    )
+
+    /// Runs `policy.call` with a body that fails with `code` its first `failures` times.
+    private func attempts(idempotent: Bool, failing code: RPCError.Code, failures: Int) async -> (attempts: Int, succeeded: Bool) {
+        let count = OrderRecorder()
+        let result: Bool
+        do {
+            _ = try await policy.call(idempotent: idempotent) { _ in
+                count.append("attempt")
+                if count.entries.count <= failures { throw RPCError(code: code, message: "down") }
+                return 1
+            }
+            result = true
+        } catch {
+            result = false
+        }
+        return (count.entries.count, result)
+    }
+
+    @Test("Idempotent calls are retried on UNAVAILABLE, up to the attempt limit")
+    func retriesIdempotent() async {
+        #expect(await attempts(idempotent: true, failing: .unavailable, failures: 2) == (3, true))
+        #expect(await attempts(idempotent: true, failing: .unavailable, failures: 5) == (3, false))
+    }
+
+    @Test("Calls that are not idempotent, and other codes, are never retried")
+    func noRetry() async {
+        #expect(await attempts(idempotent: false, failing: .unavailable, failures: 1) == (1, false))
+        #expect(await attempts(idempotent: true, failing: .deadlineExceeded, failures: 1) == (1, false))
+        #expect(await attempts(idempotent: true, failing: .internalError, failures: 1) == (1, false))
+    }
+
+    @Test("No retry starts once the deadline cannot cover its pause")
+    func deadlineStopsRetries() async {
+        let slow = DownstreamCallPolicy(
+            defaultTimeout: .seconds(2),
+            retry: RetryBackoff(maxAttempts: 5, initialBackoff: .seconds(10), maxBackoff: .seconds(10), multiplier: 1),
+            bulkhead: Bulkhead(name: "d", maxConcurrent: 1, maxQueued: 0)
+        )
+        let count = OrderRecorder()
+        await RequestDeadline.withTimeout(.milliseconds(100)) {
+            _ = try? await slow.call(idempotent: true) { _ -> Int in
+                count.append("attempt")
+                throw RPCError(code: .unavailable, message: "down")
+            }
+        }
+        // The pause is random up to 10 s: with 100 ms left at most a lucky short one fits.
+        #expect(count.entries.count <= 2)
+    }
+
+    @Test("Backoff is jittered below an exponential, capped ceiling", arguments: [2, 3, 4, 10])
+    func backoff(attempt: Int) {
+        let backoff = RetryBackoff(maxAttempts: 10, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500), multiplier: 2)
+        let ceiling = min(Duration.milliseconds(50) * (1 << (attempt - 2)), .milliseconds(500))
+        for _ in 0..<50 {
+            let delay = backoff.delay(beforeAttempt: attempt)
+            #expect(delay >= .zero)
+            #expect(delay <= ceiling)
         }
     }
 }

@@ -11,7 +11,7 @@ struct DeadlinePropagationInterceptor: ServerInterceptor {
         next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
         guard
-            let header = request.metadata[stringValues: GRPCTimeoutHeader.name].first(where: { _ in true }),
+            let header = GRPCTimeoutHeader.metadataKeys.lazy.compactMap({ request.metadata[stringValues: $0].first(where: { _ in true }) }).first,
             let timeout = GRPCTimeoutHeader.parse(header)
         else {
             return try await next(request, context)

@@ -1,53 +1,59 @@
+import Foundation
 package import GRPCCore
 
 /// How this process calls one downstream service: how long a call may take when no request
-/// deadline says otherwise, whether and how idempotent calls are retried, and the bulkhead
-/// that bounds the calls in flight.
+/// deadline says otherwise, how idempotent calls are retried, and the bulkhead that bounds
+/// the calls in flight.
 ///
-/// Retries use grpc-swift's own retry executor (exponential backoff with full jitter, as gRPC's
-/// A6 design specifies) and only ever apply to calls the caller marks idempotent: reads, and
-/// writes that carry an idempotency key.
+/// Retries are done here rather than by grpc-swift's retry executor: with the downstream
+/// unreachable, that executor holds the call until its deadline before failing, where a
+/// caller needs a prompt UNAVAILABLE (measured: 5 s for a 5 s deadline, against 4 ms
+/// without it). They only ever apply to calls the caller marks idempotent: reads, and writes
+/// that carry an idempotency key.
 package struct DownstreamCallPolicy: Sendable {
     /// The timeout of a call made outside any request deadline.
     package var defaultTimeout: Duration
-    /// The retry policy for idempotent calls; `nil` disables retries.
-    package var retry: RetryPolicy?
+    /// How idempotent calls are retried; `nil` disables retries.
+    package var retry: RetryBackoff?
     package let bulkhead: Bulkhead
 
-    package init(defaultTimeout: Duration = .seconds(2), retry: RetryPolicy? = DownstreamCallPolicy.standardRetry, bulkhead: Bulkhead) {
+    package init(defaultTimeout: Duration = .seconds(2), retry: RetryBackoff? = .standard, bulkhead: Bulkhead) {
         self.defaultTimeout = defaultTimeout
         self.retry = retry
         self.bulkhead = bulkhead
     }
 
-    /// Three attempts, 50 ms then 100 ms (each jittered), only for UNAVAILABLE: the server did
-    /// not process the call, so trying again cannot apply it twice.
-    package static let standardRetry = RetryPolicy(
-        maxAttempts: 3,
-        initialBackoff: .milliseconds(50),
-        maxBackoff: .milliseconds(500),
-        backoffMultiplier: 2,
-        retryableStatusCodes: [.unavailable]
-    )
-
-    /// The call options for one call: what is left of the request deadline (or the default
-    /// timeout), and the retry policy when `idempotent`.
-    package func options(idempotent: Bool) -> CallOptions {
+    /// The call options for one attempt: what is left of the request deadline (or the
+    /// default timeout), failing fast when the downstream cannot be reached.
+    package func options() -> CallOptions {
         var options = CallOptions.defaults
         options.timeout = RequestDeadline.remaining.map { min($0, defaultTimeout) } ?? defaultTimeout
-        if idempotent, let retry {
-            options.executionPolicy = .retry(retry)
-        }
+        options.waitForReady = false
         return options
     }
 
-    /// Runs one call inside the bulkhead with the options `options(idempotent:)` gives.
-    /// A full bulkhead or a deadline passed while queueing surface as `RPCError`s
-    /// (UNAVAILABLE and DEADLINE_EXCEEDED), like any other downstream failure.
+    /// Runs one call inside the bulkhead; retries it on UNAVAILABLE when `idempotent`, with
+    /// backoff, while the request deadline leaves time. A full bulkhead or a deadline passed
+    /// while queueing surface as `RPCError`s (UNAVAILABLE and DEADLINE_EXCEEDED).
     package func call<Result: Sendable>(
         idempotent: Bool,
         _ body: (CallOptions) async throws -> Result
     ) async throws -> Result {
+        var attempts = 1
+        while true {
+            do {
+                return try await once(body)
+            } catch let error as RPCError where idempotent && error.code == .unavailable {
+                guard let retry, attempts < retry.maxAttempts else { throw error }
+                let pause = retry.delay(beforeAttempt: attempts + 1)
+                if let remaining = RequestDeadline.remaining, remaining <= pause { throw error }
+                try await Task.sleep(for: pause)
+                attempts += 1
+            }
+        }
+    }
+
+    private func once<Result: Sendable>(_ body: (CallOptions) async throws -> Result) async throws -> Result {
         do {
             return try await bulkhead.run {
                 // A call started with no time left can only fail: fail it here, without a
@@ -55,7 +61,7 @@ package struct DownstreamCallPolicy: Sendable {
                 if let remaining = RequestDeadline.remaining, remaining <= .zero {
                     throw RPCError(code: .deadlineExceeded, message: "the deadline passed before the call to \(bulkhead.name) could start")
                 }
-                return try await body(options(idempotent: idempotent))
+                return try await body(options())
             }
         } catch let error as BulkheadError {
             switch error {
@@ -63,5 +69,32 @@ package struct DownstreamCallPolicy: Sendable {
             case .timedOut: throw RPCError(code: .deadlineExceeded, message: error.description)
             }
         }
+    }
+}
+
+/// Exponential backoff with full jitter, as gRPC's retry design (A6) specifies.
+package struct RetryBackoff: Sendable, Hashable {
+    /// Attempts in all, the first included.
+    package var maxAttempts: Int
+    package var initialBackoff: Duration
+    package var maxBackoff: Duration
+    package var multiplier: Double
+
+    package init(maxAttempts: Int, initialBackoff: Duration, maxBackoff: Duration, multiplier: Double) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.multiplier = multiplier
+    }
+
+    /// Three attempts, waiting up to 50 ms then up to 100 ms.
+    package static let standard = RetryBackoff(maxAttempts: 3, initialBackoff: .milliseconds(50), maxBackoff: .milliseconds(500), multiplier: 2)
+
+    /// The pause before `attempt` (2 or more): a random duration up to
+    /// `initialBackoff × multiplier^(attempt − 2)`, capped at `maxBackoff`.
+    package func delay(beforeAttempt attempt: Int) -> Duration {
+        let ceiling = min(initialBackoff * pow(multiplier, Double(max(0, attempt - 2))), maxBackoff)
+        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        return .nanoseconds(Int64.random(in: 0...max(0, nanoseconds)))
     }
 }

@@ -1,3 +1,6 @@
+import NIOCore
+import SwitchyardGRPCTransport
+
 /// The deadline of the request being served, carried in a task local so that every downstream
 /// call made while serving it can inherit what is left of it, without handler code passing
 /// it along. Set at the edge (the gateway, from its per-request timeout) and on each gRPC
@@ -24,23 +27,17 @@ package enum RequestDeadline {
     }
 }
 
-/// The `grpc-timeout` header: an ASCII integer of at most 8 digits and a unit
-/// (H, M, S, m, u, n), as in the gRPC over HTTP/2 protocol.
+/// The `grpc-timeout` header (parsed by the transport module, which enforces it), and the key
+/// it reaches handlers under on each server transport.
 package enum GRPCTimeoutHeader {
     package static let name = "grpc-timeout"
 
+    /// Where a call's timeout is in its request metadata: the standard header on grpc-swift's
+    /// transport, `switchyard-grpc-timeout` on Switchyard's (which enforces it itself).
+    package static let metadataKeys = [name, SwitchyardHTTP2ServerTransport.deadlineMetadataKey]
+
     /// The duration `value` encodes, or `nil` if it is malformed.
     package static func parse(_ value: String) -> Duration? {
-        guard let unit = value.last, value.count >= 2, value.count <= 9 else { return nil }
-        guard let amount = Int64(value.dropLast()), amount >= 0 else { return nil }
-        switch unit {
-        case "H": return .seconds(amount * 3600)
-        case "M": return .seconds(amount * 60)
-        case "S": return .seconds(amount)
-        case "m": return .milliseconds(amount)
-        case "u": return .microseconds(amount)
-        case "n": return .nanoseconds(amount)
-        default: return nil
-        }
+        GRPCTimeout.parse(value).map { .nanoseconds($0.nanoseconds) }
     }
 }
