@@ -61,13 +61,8 @@ final class GRPCServerStream: @unchecked Sendable {
 
     private var cancellationHandle: ServerContext.RPCCancellationHandle?
     private var isCancelled = false
-    /// Cancels the call when its `grpc-timeout` passes; stopped when the call ends.
-    var deadline: Scheduled<Void>?
-
-    func stopDeadline() {
-        deadline?.cancel()
-        deadline = nil
-    }
+    /// When the call's `grpc-timeout` runs out; the connection's sweep cancels it then.
+    var deadline: NIODeadline?
 
     init(
         id: HTTP2StreamID,
