@@ -64,9 +64,9 @@ package enum DeliveryPlanning {
     }
 
     /// The state after a delivery failed: a retry after backoff, or `nil` when attempts are
-    /// used up and the event must be dead-lettered.
-    package static func afterFailure(attempt: Int, options: ConsumerOptions, nowMilliseconds now: Int64) -> DeliveryState? {
-        guard attempt < options.maxAttempts else { return nil }
+    /// used up, or the error is not worth retrying, and the event must be dead-lettered.
+    package static func afterFailure(attempt: Int, error: any Error, options: ConsumerOptions, nowMilliseconds now: Int64) -> DeliveryState? {
+        guard attempt < options.maxAttempts, !(error is any UnretryableEventError) else { return nil }
         let backoff = options.backoff(afterAttempt: attempt)
         let milliseconds = backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000
         return .retry(attempts: attempt, notBeforeMilliseconds: now + max(1, milliseconds))

@@ -47,8 +47,13 @@ package struct ConsumerOptions: Sendable, Hashable {
 }
 
 /// The handler of a consumer group: returning acknowledges the event, throwing asks for it
-/// again (with backoff) until `maxAttempts`, after which it is dead-lettered.
+/// again (with backoff) until `maxAttempts`, after which it is dead-lettered. An error that
+/// conforms to `UnretryableEventError` dead-letters at once: retrying cannot help.
 package typealias EventHandler = @Sendable (DeliveredEvent) async throws -> Void
+
+/// A handler failure that no retry can cure (an undecodable body, an event the handler can
+/// never apply): the event goes straight to the dead-letter topic with this error as reason.
+package protocol UnretryableEventError: Error {}
 
 /// The bus. Publishing is durable once `publish` returns. Each consumer group receives every
 /// event of its topics; the instances of one group share the work; events with the same
@@ -71,6 +76,11 @@ package protocol EventBus: Sendable {
     /// Delivers a dead-lettered event again, to the group that gave up on it only.
     /// - Returns: false when there is no such dead letter (or it was replayed already).
     func replay(deadLetterID: String) async throws -> Bool
+
+    /// Every event of `topics` published from now on (or from the start of the retained log),
+    /// without joining a consumer group: for `switchyard events tail`. Ends when the task is
+    /// cancelled.
+    func observe(topics: [String], fromStart: Bool) -> AsyncThrowingStream<EventEnvelope, any Error>
 }
 
 /// An event a group gave up on, kept in `<topic>.dead-letter` with why.

@@ -303,3 +303,54 @@ package enum ConformanceError: Error, CustomStringConvertible {
     case deliberate
     package var description: String { "deliberate failure" }
 }
+
+/// A failure retrying cannot cure.
+package struct PoisonError: UnretryableEventError, CustomStringConvertible {
+    package var description: String { "poison: cannot be handled" }
+}
+
+extension EventBusConformance {
+    /// An unretryable failure dead-letters at once, on the first delivery.
+    package func unretryableGoesStraightToDeadLetter() async throws {
+        let bus = try await factory.makeBus()
+        let log = DeliveryLog()
+        try await bus.publish([Self.event(1), Self.event(2)])
+        try await withConsumers(on: bus, [("a", "fulfillment", ["order.placed"], Self.fastOptions, { delivered in
+            log.append(.init(consumer: "a", eventID: delivered.envelope.id, subject: nil, attempt: delivered.attempt))
+            if delivered.envelope.id == Self.event(1).id { throw PoisonError() }
+        })]) {
+            try await eventually("the dead letter") { try await !bus.deadLetters(limit: 10).isEmpty }
+            try await eventually("the next event") { log.ids().contains(Self.event(2).id) }
+        }
+        let letter = try #require(try await bus.deadLetters(limit: 10).first)
+        #expect(letter.attempts == 1)
+        #expect(letter.reason == "poison: cannot be handled")
+        #expect(log.ids().filter { $0 == Self.event(1).id }.count == 1)
+    }
+
+    /// An observer sees what is published after it starts (or everything, from the start),
+    /// without taking events from any group.
+    package func observe() async throws {
+        let bus = try await factory.makeBus()
+        try await bus.publish([Self.event(1)])
+        let seen = SeenIDs()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await event in bus.observe(topics: ["order.placed"], fromStart: true) {
+                    seen.append(event.id)
+                }
+            }
+            try await eventually("the existing event") { seen.all == [Self.event(1).id] }
+            try await bus.publish([Self.event(2, topic: "shipment.dispatched"), Self.event(3)])
+            try await eventually("the new event") { seen.all == [Self.event(1).id, Self.event(3).id] }
+            group.cancelAll()
+        }
+    }
+}
+
+/// Event ids an observer saw, across tasks.
+final class SeenIDs: Sendable {
+    private let ids = Mutex<[String]>([])
+    func append(_ id: String) { ids.withLock { $0.append(id) } }
+    var all: [String] { ids.withLock { $0 } }
+}

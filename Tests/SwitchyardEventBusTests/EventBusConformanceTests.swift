@@ -85,6 +85,12 @@ struct EventBusConformanceTests {
     @Test("An expired lease is delivered again", arguments: Engine.allCases)
     func leases(engine: Engine) async throws { try await engine.conformance.expiredLeaseIsRedelivered() }
 
+    @Test("An unretryable failure dead-letters at once", arguments: Engine.allCases)
+    func unretryable(engine: Engine) async throws { try await engine.conformance.unretryableGoesStraightToDeadLetter() }
+
+    @Test("Observers see events without joining a group", arguments: Engine.allCases)
+    func observing(engine: Engine) async throws { try await engine.conformance.observe() }
+
     @Test("Durable across a restart", arguments: Engine.allCases)
     func durability(engine: Engine) async throws { try await engine.conformance.durableAcrossRestart() }
 }

@@ -78,7 +78,7 @@ package final class SQLiteEventBus: EventBus {
                     try await handler(delivered.event)
                     outcomes.append(.handled(delivered.sequence))
                 } catch {
-                    outcomes.append(.failed(delivered, "\(error)"))
+                    outcomes.append(.failed(delivered, error))
                 }
             }
             // Claimed but not handled (cancelled mid-batch): their leases lapse and another
@@ -95,7 +95,7 @@ package final class SQLiteEventBus: EventBus {
 
     private enum Outcome: Sendable {
         case handled(Int64)
-        case failed(Claimed, String)
+        case failed(Claimed, any Error)
     }
 
     private func claim(group: String, topics: [String], options: ConsumerOptions) async throws -> [Claimed] {
@@ -146,8 +146,9 @@ package final class SQLiteEventBus: EventBus {
                 switch outcome {
                 case .handled(let sequence):
                     try db.execute(sql: "UPDATE deliveries SET state = 'done', due_ms = 0 WHERE group_name = ? AND sequence = ?", arguments: [group, sequence])
-                case .failed(let claimed, let reason):
-                    switch DeliveryPlanning.afterFailure(attempt: claimed.event.attempt, options: options, nowMilliseconds: now) {
+                case .failed(let claimed, let error):
+                    let reason = "\(error)"
+                    switch DeliveryPlanning.afterFailure(attempt: claimed.event.attempt, error: error, options: options, nowMilliseconds: now) {
                     case .retry(let attempts, let notBefore):
                         try setState.execute(arguments: ["retry", attempts, notBefore, group, claimed.sequence])
                     case .inFlight, .done, nil:
@@ -203,6 +204,41 @@ package final class SQLiteEventBus: EventBus {
             arguments: [group, cursor]
         )
         try db.execute(sql: "DELETE FROM deliveries WHERE group_name = ? AND sequence < ? AND state = 'done'", arguments: [group, cursor])
+    }
+
+    // MARK: - Observing
+
+    package func observe(topics: [String], fromStart: Bool) -> AsyncThrowingStream<EventEnvelope, any Error> {
+        let topics = Array(Set(topics)).sorted()
+        let database = self.database
+        let notifier = self.notifier
+        let idlePoll = self.idlePoll
+        let cursor = ObserverCursor(next: fromStart ? 1 : nil)
+        return AsyncThrowingStream {
+            while !Task.isCancelled {
+                if let buffered = cursor.takeBuffered() { return buffered }
+                let generation = notifier.generation
+                let start: Int64
+                if let next = cursor.next {
+                    start = next
+                } else {
+                    start = try await database.read { db in
+                        (try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM events") ?? 0) + 1
+                    }
+                }
+                let (events, last) = try await database.read { db in
+                    let rows = try Row.fetchAll(
+                        db,
+                        sql: "SELECT sequence, id, topic, subject, source, time_ms, extensions, payload FROM events WHERE topic IN \(Self.placeholders(topics.count)) AND sequence >= ? ORDER BY sequence LIMIT 256",
+                        arguments: StatementArguments(topics) + [start]
+                    )
+                    return (try rows.map { try Self.envelope($0) }, rows.last?["sequence"] as Int64?)
+                }
+                cursor.refill(events, next: last.map { $0 + 1 } ?? start)
+                if cursor.isEmpty { await notifier.wait(since: generation, timeout: idlePoll) }
+            }
+            return nil
+        }
     }
 
     // MARK: - Dead letters

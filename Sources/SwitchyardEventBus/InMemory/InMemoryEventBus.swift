@@ -65,7 +65,7 @@ package final class InMemoryEventBus: EventBus {
                     settle(group: group, topics: topicSet, sequence: sequence, as: .done)
                 } catch {
                     let now = Date().unixMilliseconds
-                    if let retry = DeliveryPlanning.afterFailure(attempt: delivered.attempt, options: options, nowMilliseconds: now) {
+                    if let retry = DeliveryPlanning.afterFailure(attempt: delivered.attempt, error: error, options: options, nowMilliseconds: now) {
                         settle(group: group, topics: topicSet, sequence: sequence, as: retry)
                     } else {
                         deadLetter(group: group, topics: topicSet, sequence: sequence, delivered: delivered, error: error)
@@ -131,6 +131,30 @@ package final class InMemoryEventBus: EventBus {
             cursor = stored.sequence + 1
         }
         group.cursor = cursor
+    }
+
+    package func observe(topics: [String], fromStart: Bool) -> AsyncThrowingStream<EventEnvelope, any Error> {
+        let topics = Set(topics)
+        let cursor = ObserverCursor(next: fromStart ? 1 : state.withLock { Int64($0.log.count + 1) })
+        return AsyncThrowingStream { [self] in
+            while !Task.isCancelled {
+                let generation = notifier.generation
+                let start = cursor.next ?? 1
+                let found: (EventEnvelope?, Int64) = state.withLock { state in
+                    var position = start
+                    while position <= Int64(state.log.count) {
+                        let stored = state.log[Int(position - 1)]
+                        position += 1
+                        if topics.contains(stored.envelope.topic) { return (stored.envelope, position) }
+                    }
+                    return (nil, position)
+                }
+                cursor.refill([], next: found.1)
+                if let event = found.0 { return event }
+                await notifier.wait(since: generation, timeout: .milliseconds(100))
+            }
+            return nil
+        }
     }
 
     package func deadLetters(limit: Int) async throws -> [DeadLetter] {
