@@ -77,6 +77,7 @@ let package = Package(
         .target(
             name: "SwitchyardEventBus",
             dependencies: [
+                "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -98,6 +99,7 @@ let package = Package(
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
+                "SwitchyardEventBus",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -112,11 +114,27 @@ let package = Package(
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
+                "SwitchyardEventBus",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Fulfillment: ships placed orders (consumer group `fulfillment`), publishes
+        // shipment.dispatched through its own outbox.
+        .target(
+            name: "SwitchyardFulfillment",
+            dependencies: [
+                "SwitchyardContracts",
+                "SwitchyardRuntime",
+                "SwitchyardStorage",
+                "SwitchyardEventBus",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,6 +179,8 @@ let package = Package(
                 "SwitchyardInventory",
                 "SwitchyardOrders",
                 "SwitchyardGateway",
+                "SwitchyardFulfillment",
+                "SwitchyardEventBus",
                 "SwitchyardLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -182,6 +202,7 @@ let package = Package(
                 "SwitchyardOrders",
                 "SwitchyardGateway",
                 "SwitchyardEventBus",
+                "SwitchyardFulfillment",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -227,6 +248,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardOrdersTests",
             dependencies: [
+                "SwitchyardEventBus",
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardOrders",
@@ -243,6 +265,10 @@ let package = Package(
         .testTarget(
             name: "SwitchyardGatewayTests",
             dependencies: [
+                "SwitchyardEventBus",
+                "SwitchyardFulfillment",
+                "SwitchyardStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardGateway",

@@ -1,6 +1,7 @@
 import Foundation
 package import Logging
 package import ServiceLifecycle
+package import SwitchyardEventBus
 package import SwitchyardRuntime
 import SwitchyardStorage
 
@@ -9,11 +10,14 @@ import SwitchyardStorage
 ///
 /// - Parameters:
 ///   - configuration: Where to listen and store.
+///   - bus: Where `order.placed` comes from (it confirms reservations); without one, nothing
+///     confirms them and unconfirmed reservations expire.
 ///   - logger: The service's logger.
 ///   - onListening: Called with the gRPC address once it serves.
-/// - Returns: The gRPC server, then the reservation expiry sweep.
+/// - Returns: The gRPC server, the reservation expiry sweep, then the consumer of `order.placed`.
 package func makeInventoryServices(
     configuration: InventoryConfiguration,
+    bus: (any EventBus)? = nil,
     logger: Logger,
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) async throws -> [any Service] {
@@ -37,5 +41,10 @@ package func makeInventoryServices(
         onListening: onListening
     )
     let expiry = ReservationExpiryService(repository: repository, interval: configuration.expirySweepInterval, logger: logger, now: clock)
-    return [server, expiry]
+    guard let bus else { return [server, expiry] }
+    let placed = OrderPlacedHandler(repository: repository, logger: logger)
+    let consumer = EventConsumerService(bus: bus, group: OrderPlacedHandler<SQLiteInventoryRepository>.group, topics: OrderPlacedHandler<SQLiteInventoryRepository>.topics, logger: logger) { event in
+        try await placed.handle(event)
+    }
+    return [server, expiry, consumer]
 }

@@ -1,21 +1,26 @@
 import Foundation
 package import Logging
 package import ServiceLifecycle
+package import SwitchyardEventBus
 package import SwitchyardRuntime
 import SwitchyardStorage
 
 /// The orders service's composition root: opens and migrates its database, connects to
-/// inventory, and returns its long-running parts in start order (the inventory client first,
-/// so it is up before anything calls it, and stops last).
+/// inventory, and returns its long-running parts in start order: the inventory client first
+/// (up before anything calls it, down last), the release queue, the outbox relay (it outlives
+/// the server at shutdown, so it flushes every order committed), the gRPC server, then the
+/// consumer of `shipment.dispatched`.
 ///
 /// - Parameters:
 ///   - configuration: Where to listen, store, and find inventory.
 ///   - inventory: How to reach inventory; the configured address unless told otherwise.
+///   - bus: Where `order.placed` goes and `shipment.dispatched` comes from.
 ///   - logger: The service's logger.
 ///   - onListening: Called with the gRPC address once it serves.
 package func makeOrdersServices(
     configuration: OrdersConfiguration,
     inventory: DownstreamTarget? = nil,
+    bus: any EventBus,
     logger: Logger,
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) async throws -> [any Service] {
@@ -34,7 +39,8 @@ package func makeOrdersServices(
         )
     )
     let releases = ReleaseQueue(reservations: reservations, logger: logger)
-    let placement = OrderPlacement(repository: repository, reservations: reservations, releases: releases)
+    let relay = OutboxRelay(database: database, bus: bus, logger: logger)
+    let placement = OrderPlacement(repository: repository, reservations: reservations, releases: releases, afterCommit: { relay.wake() })
     let server = try GRPCServerService(
         name: "orders",
         configuration: configuration.grpc,
@@ -42,5 +48,9 @@ package func makeOrdersServices(
         logger: logger,
         onListening: onListening
     )
-    return [inventoryClient, releases, server]
+    let shipments = ShipmentDispatchedHandler(repository: repository, logger: logger)
+    let consumer = EventConsumerService(bus: bus, group: ShipmentDispatchedHandler<SQLiteOrdersRepository>.group, topics: ShipmentDispatchedHandler<SQLiteOrdersRepository>.topics, logger: logger) { event in
+        try await shipments.handle(event)
+    }
+    return [inventoryClient, releases, relay, server, consumer]
 }

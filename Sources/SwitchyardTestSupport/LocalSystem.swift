@@ -1,6 +1,8 @@
 package import GRPCCore
-import Foundation
+package import Foundation
 import ServiceLifecycle
+package import SwitchyardEventBus
+import SwitchyardFulfillment
 package import SwitchyardGateway
 import SwitchyardInventory
 import SwitchyardOrders
@@ -16,10 +18,14 @@ package enum InventoryStandIn: Sendable {
     case unreachable
 }
 
-/// The system of `switchyard dev`, in the test's process: inventory (or a stand-in), orders and
-/// the gateway, each on 127.0.0.1 port 0, finding one another through an address book.
+/// The system of `switchyard dev`, in the test's process: inventory (or a stand-in), orders,
+/// fulfillment and the gateway, each on 127.0.0.1 port 0, finding one another through an
+/// address book, with an embedded event bus in a temporary directory.
 package struct LocalSystem: Sendable {
     package let book: ServiceAddressBook
+    package let bus: SQLiteEventBus
+    /// Where the services keep their databases.
+    package let dataDirectory: URL
 
     package var inventoryPort: Int? { book.address(of: "inventory")?.port }
     package var ordersPort: Int? { book.address(of: "orders")?.port }
@@ -41,6 +47,7 @@ package func withLocalSystem(
 ) async throws {
     let data = try PackagePaths.makeTemporaryDirectory()
     let book = ServiceAddressBook()
+    let (bus, _) = try EventBusConfiguration(path: data.appendingPathComponent("events.sqlite").path).open(logger: .silent)
     var services: [any Service] = []
     switch standIn {
     case .real:
@@ -50,6 +57,7 @@ package func withLocalSystem(
                 databasePath: data.appendingPathComponent("inventory.sqlite").path,
                 seedDemoCatalogue: true
             ),
+            bus: bus,
             logger: .silent
         ) { book.publish($0, for: "inventory") }
     case .custom(let rpcServices):
@@ -68,8 +76,14 @@ package func withLocalSystem(
             inventoryTimeout: .seconds(15)
         ),
         inventory: .published(service: "inventory", book: book),
+        bus: bus,
         logger: .silent
     ) { book.publish($0, for: "orders") }
+    services += try makeFulfillmentServices(
+        configuration: FulfillmentConfiguration(databasePath: data.appendingPathComponent("fulfillment.sqlite").path),
+        bus: bus,
+        logger: .silent
+    )
     if withGateway {
         var configuration = GatewayConfiguration(port: 0, requestTimeout: .seconds(15))
         adjust(&configuration)
@@ -86,6 +100,6 @@ package func withLocalSystem(
         }
         _ = try await eventually("orders to listen") { book.address(of: "orders") }
         if withGateway { _ = try await eventually("the gateway to listen") { book.address(of: "gateway") } }
-        try await body(LocalSystem(book: book))
+        try await body(LocalSystem(book: book, bus: bus, dataDirectory: data))
     }
 }

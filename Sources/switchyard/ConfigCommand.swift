@@ -1,5 +1,7 @@
 import ArgumentParser
 import Configuration
+import SwitchyardEventBus
+import SwitchyardFulfillment
 import SwitchyardGateway
 import SwitchyardInventory
 import SwitchyardOrders
@@ -19,8 +21,8 @@ struct ConfigCommand: AsyncParsableCommand {
     var markdown = false
 
     static let allSettings: [ConfigurationSetting] =
-        LoggingConfiguration.settings + DataDirectory.settings + GatewayConfiguration.settings
-        + OrdersConfiguration.settings + InventoryConfiguration.settings
+        LoggingConfiguration.settings + DataDirectory.settings + EventBusConfiguration.settings + GatewayConfiguration.settings
+        + OrdersConfiguration.settings + InventoryConfiguration.settings + FulfillmentConfiguration.settings
 
     func run() async throws {
         if markdown {

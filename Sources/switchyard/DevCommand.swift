@@ -1,13 +1,15 @@
 import ArgumentParser
 import ServiceLifecycle
+import SwitchyardEventBus
+import SwitchyardFulfillment
 import SwitchyardGateway
 import SwitchyardInventory
 import SwitchyardOrders
 import SwitchyardRuntime
 
-/// `switchyard dev`: every service in one process on the embedded defaults (SQLite), on the
-/// article's fixed loopback ports. Composition only: each service builds itself; they find one
-/// another through an address book, so any port may be 0.
+/// `switchyard dev`: every service in one process on the embedded defaults (SQLite databases
+/// and the SQLite event log), on the article's fixed loopback ports. Composition only: each
+/// service builds itself; they find one another through an address book, so any port may be 0.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
@@ -34,9 +36,11 @@ struct DevCommand: AsyncParsableCommand {
             ],
             label: "switchyard.dev"
         )
+        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
         let book = ServiceAddressBook()
         let inventory = try await makeInventoryServices(
             configuration: InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: true),
+            bus: bus,
             logger: logger
         ) { address in
             book.publish(address, for: "inventory")
@@ -45,11 +49,13 @@ struct DevCommand: AsyncParsableCommand {
         let orders = try await makeOrdersServices(
             configuration: OrdersConfiguration(reader: reader),
             inventory: .published(service: "inventory", book: book),
+            bus: bus,
             logger: logger
         ) { address in
             book.publish(address, for: "orders")
             Console.announce("orders gRPC listening on \(address)")
         }
+        let fulfillment = try makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
         let gateway = try makeGatewayServices(
             configuration: GatewayConfiguration(reader: reader),
             orders: .published(service: "orders", book: book),
@@ -58,8 +64,9 @@ struct DevCommand: AsyncParsableCommand {
         ) { address in
             Console.announce("gateway HTTP listening on \(address)  (try: curl 'http://\(address)/inventory')")
         }
-        // Dependency order: inventory, then orders, then the gateway; shutdown runs in reverse,
-        // so the edge stops taking requests before the services behind it stop.
-        try await ServiceGroup.switchyard(services: inventory + orders + gateway, logger: logger).run()
+        // Dependency order: the bus's retention, inventory, orders, fulfillment, then the
+        // gateway; shutdown runs in reverse, so the edge stops taking requests first and the
+        // outbox relays flush before the services behind them stop.
+        try await ServiceGroup.switchyard(services: [retention] + inventory + orders + fulfillment + gateway, logger: logger).run()
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import ServiceLifecycle
+import SwitchyardEventBus
+import SwitchyardFulfillment
 import SwitchyardGateway
 import SwitchyardInventory
 import SwitchyardOrders
@@ -11,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run one service in this process.",
-        subcommands: [ServeGatewayCommand.self, ServeOrdersCommand.self, ServeInventoryCommand.self]
+        subcommands: [ServeGatewayCommand.self, ServeOrdersCommand.self, ServeInventoryCommand.self, ServeFulfillmentCommand.self]
     )
 }
 
@@ -46,10 +48,11 @@ struct ServeInventoryCommand: AsyncParsableCommand {
             label: "switchyard.inventory"
         )
         let configuration = try InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: false)
-        let services = try await makeInventoryServices(configuration: configuration, logger: logger) { address in
+        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let services = try await makeInventoryServices(configuration: configuration, bus: bus, logger: logger) { address in
             Console.announce("inventory gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: [retention] + services, logger: logger).run()
     }
 }
 
@@ -85,10 +88,11 @@ struct ServeOrdersCommand: AsyncParsableCommand {
             ],
             label: "switchyard.orders"
         )
-        let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), logger: logger) { address in
+        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), bus: bus, logger: logger) { address in
             Console.announce("orders gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: [retention] + services, logger: logger).run()
     }
 }
 
@@ -130,6 +134,26 @@ struct ServeGatewayCommand: AsyncParsableCommand {
             Console.announce("gateway HTTP listening on \(address)")
         }
         try await ServiceGroup.switchyard(services: services, logger: logger).run()
+    }
+}
+
+struct ServeFulfillmentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fulfillment",
+        abstract: "Ship placed orders: consumer group fulfillment, publishing shipment.dispatched."
+    )
+
+    @OptionGroup var options: RuntimeOptions
+
+    @Option(help: "SQLite file (fulfillment.database.path, default <data.directory>/fulfillment.sqlite).")
+    var database: String?
+
+    func run() async throws {
+        let (reader, logger) = try await options.bootstrap(adding: ["fulfillment.database.path": database], label: "switchyard.fulfillment")
+        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let services = try makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
+        Console.announce("fulfillment consuming order.placed as group fulfillment")
+        try await ServiceGroup.switchyard(services: [retention] + services, logger: logger).run()
     }
 }
 

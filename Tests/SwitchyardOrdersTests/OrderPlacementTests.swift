@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardEventBus
 import SwitchyardOrders
 import SwitchyardTestSupport
 import Synchronization
@@ -56,6 +57,27 @@ struct OrderPlacementTests {
             #expect(outcome.order.totalCents == 2 * 1999 + 500)
             #expect(reservations.reserved == [outcome.order.id])
             #expect(try await repository.order(id: outcome.order.id) == outcome.order)
+        }
+    }
+
+    @Test("The order.placed event is queued with the order, carrying exactly the article's fields")
+    func queuesOrderPlaced() async throws {
+        try await withPlacement { placement, repository, _ in
+            let outcome = try await placement.place(command())
+            let event = try #require(repository.outbox.first)
+            #expect(repository.outbox.count == 1)
+            #expect(event.type == "order.placed")
+            #expect(event.subject == outcome.order.id)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(event.payload)) as? [String: Any])
+            #expect(Set(body.keys) == ["orderId", "customerId", "totalCents", "occurredAt"])
+            #expect(body["orderId"] as? String == outcome.order.id)
+            #expect(body["customerId"] as? String == "c-1")
+            #expect(body["totalCents"] as? Int == 2 * 1999 + 500)
+            let occurredAt = try #require(body["occurredAt"] as? String)
+            #expect((try? Date(occurredAt, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true))) != nil)
+            // A replay queues nothing more.
+            _ = try await placement.place(command())
+            #expect(repository.outbox.count == 1)
         }
     }
 

@@ -64,10 +64,15 @@ struct OrdersGRPCTests {
             #expect(placed.order.status == "placed")
             #expect(placed.order.totalCents == 3 * 1250 + 99)
             #expect(try await inventory.getStock(.with { $0.sku = "sku-2" }).quantity == 97)
-            #expect(try await inventory.getReservation(.with { $0.orderID = placed.order.id }).reservation.status == .reserved)
-            #expect(try await orders.getOrder(.with { $0.id = placed.order.id }) == placed.order)
+            // Events may already have moved it on: fulfillment ships, inventory confirms.
+            let reservation = try await inventory.getReservation(.with { $0.orderID = placed.order.id }).reservation
+            #expect([.reserved, .confirmed].contains(reservation.status))
+            var read = try await orders.getOrder(.with { $0.id = placed.order.id })
+            #expect(["placed", "shipped"].contains(read.status))
+            read.status = placed.order.status
+            #expect(read == placed.order)
             let listed = try await orders.listOrders(.with { $0.customerID = "c-1" })
-            #expect(listed.orders == [placed.order])
+            #expect(listed.orders.map(\.id) == [placed.order.id])
             let missing = await rpcError { _ = try await orders.getOrder(.with { $0.id = "ord_nope" }) }
             #expect(missing?.code == .notFound)
         }
@@ -122,14 +127,14 @@ struct OrdersGRPCTests {
         let recorder = TimeoutRecordingInventory()
         try await withOrdersSystem(inventory: .custom([recorder])) { orders, _ in
             var options = CallOptions.defaults
-            options.timeout = .seconds(3)
+            options.timeout = .seconds(8)
             let started = ContinuousClock.now
             let error = await rpcError { _ = try await orders.placeOrder(placeRequest(key: "k", lines: [("sku-1", 1, 1)]), options: options) }
             let elapsed = ContinuousClock.now - started
             #expect(error?.code == .deadlineExceeded)
-            #expect(elapsed < .seconds(10))
+            #expect(elapsed < .seconds(20))
             let forwarded = try #require(recorder.timeouts.first)
-            #expect(forwarded < .seconds(3))
+            #expect(forwarded < .seconds(8))
             #expect(forwarded > .zero)
             #expect(try await orders.listOrders(.with { $0.customerID = "c-1" }).orders.isEmpty)
         }

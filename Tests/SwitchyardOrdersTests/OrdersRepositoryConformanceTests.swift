@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardEventBus
 import SwitchyardOrders
 import SwitchyardRuntime
 import SwitchyardStorage
@@ -38,7 +39,7 @@ struct OrdersRepositoryConformanceTests {
     func roundTrip(kind: OrdersRepositoryKind) async throws {
         let repository = try kind.make()
         let order = sampleOrder(id: "ord_1")
-        #expect(try await repository.insert(order, idempotencyKey: "key-1", fingerprint: "f1") == .inserted)
+        #expect(try await repository.insert(order, idempotencyKey: "key-1", fingerprint: "f1", events: []) == .inserted)
         #expect(try await repository.order(id: "ord_1") == order)
         #expect(try await repository.placement(idempotencyKey: "key-1") == StoredPlacement(order: order, fingerprint: "f1"))
         #expect(try await repository.order(id: "ord_2") == nil)
@@ -49,19 +50,29 @@ struct OrdersRepositoryConformanceTests {
     func keyIsUnique(kind: OrdersRepositoryKind) async throws {
         let repository = try kind.make()
         let first = sampleOrder(id: "ord_1")
-        _ = try await repository.insert(first, idempotencyKey: "key-1", fingerprint: "f1")
-        let outcome = try await repository.insert(sampleOrder(id: "ord_2"), idempotencyKey: "key-1", fingerprint: "f2")
+        _ = try await repository.insert(first, idempotencyKey: "key-1", fingerprint: "f1", events: [])
+        let outcome = try await repository.insert(sampleOrder(id: "ord_2"), idempotencyKey: "key-1", fingerprint: "f2", events: [])
         #expect(outcome == .keyAlreadyUsed(StoredPlacement(order: first, fingerprint: "f1")))
         #expect(try await repository.order(id: "ord_2") == nil)
+    }
+
+    @Test("A shipment marks the order shipped once, however often its event is delivered", arguments: OrdersRepositoryKind.allCases)
+    func markShipped(kind: OrdersRepositoryKind) async throws {
+        let repository = try kind.make()
+        _ = try await repository.insert(sampleOrder(id: "ord_1"), idempotencyKey: "k", fingerprint: "f", events: [])
+        #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders") == .marked)
+        #expect(try await repository.order(id: "ord_1")?.status == .shipped)
+        #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders") == .alreadyApplied)
+        #expect(try await repository.markShipped(orderID: "ord_nope", eventID: "e2", group: "orders") == .orderNotFound)
     }
 
     @Test("A customer's orders page newest first", arguments: OrdersRepositoryKind.allCases)
     func listing(kind: OrdersRepositoryKind) async throws {
         let repository = try kind.make()
         for index in 0..<5 {
-            _ = try await repository.insert(sampleOrder(id: "ord_\(index)", at: 1_800_000_000_000 + Int64(index)), idempotencyKey: "k\(index)", fingerprint: "f")
+            _ = try await repository.insert(sampleOrder(id: "ord_\(index)", at: 1_800_000_000_000 + Int64(index)), idempotencyKey: "k\(index)", fingerprint: "f", events: [])
         }
-        _ = try await repository.insert(sampleOrder(id: "ord_other", customer: "c-2"), idempotencyKey: "other", fingerprint: "f")
+        _ = try await repository.insert(sampleOrder(id: "ord_other", customer: "c-2"), idempotencyKey: "other", fingerprint: "f", events: [])
         let first = try await repository.orders(customerID: "c-1", after: nil, limit: 2)
         #expect(first.orders.map(\.id) == ["ord_4", "ord_3"])
         let second = try await repository.orders(customerID: "c-1", after: first.next, limit: 2)

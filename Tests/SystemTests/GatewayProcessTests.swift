@@ -29,8 +29,10 @@ struct GatewayProcessTests {
 
         let found = try ManagedProcess(name: "fetch_order.mjs", executable: URL(fileURLWithPath: node), arguments: [script, http.baseURL, id])
         #expect(try await found.waitForExit() == 0)
-        let order = try JSONSerialization.jsonObject(with: Data(found.standardOutput.utf8)) as? [String: String]
-        #expect(order == ["id": id, "status": "placed"])
+        let order = try #require(try JSONSerialization.jsonObject(with: Data(found.standardOutput.utf8)) as? [String: String])
+        #expect(Set(order.keys) == ["id", "status"])
+        #expect(order["id"] == id)
+        #expect(["placed", "shipped"].contains(order["status"] ?? ""))
 
         let missing = try ManagedProcess(name: "fetch_order.mjs", executable: URL(fileURLWithPath: node), arguments: [script, http.baseURL, "ord_missing"])
         #expect(try await missing.waitForExit() == 3)

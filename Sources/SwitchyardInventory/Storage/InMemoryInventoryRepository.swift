@@ -7,6 +7,7 @@ package final class InMemoryInventoryRepository: InventoryRepository {
     private struct State {
         var stock: [String: Int] = [:]
         var reservations: [String: Reservation] = [:]
+        var inbox: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -64,6 +65,19 @@ package final class InMemoryInventoryRepository: InventoryRepository {
                 throw InventoryError.reservationNotFound(orderID: orderID)
             }
             reservation.status = try ReservationRules.confirmed(reservation)
+            state.reservations[orderID] = reservation
+            return reservation
+        }
+    }
+
+    package func confirm(orderID: String, forEvent eventID: String, group: String) async throws -> Reservation? {
+        try state.withLock { state in
+            guard var reservation = state.reservations[orderID] else {
+                throw InventoryError.reservationNotFound(orderID: orderID)
+            }
+            let status = try ReservationRules.confirmed(reservation)
+            guard state.inbox.insert("\(group)/\(eventID)").inserted else { return nil }
+            reservation.status = status
             state.reservations[orderID] = reservation
             return reservation
         }

@@ -1,4 +1,5 @@
 import GRDB
+import SwitchyardEventBus
 
 /// The inventory database's schema, one migration per version. Never edit a shipped
 /// migration: add the next one.
@@ -35,6 +36,8 @@ enum InventoryMigrations {
             // model) can tell a newer value from an older one arriving late.
             try db.execute(sql: "ALTER TABLE stock ADD COLUMN version INTEGER NOT NULL DEFAULT 0")
         }
+        // The inbox of consumer group `inventory` (order.placed confirms reservations).
+        Inbox.registerMigration(in: &migrator)
         return migrator
     }
 }

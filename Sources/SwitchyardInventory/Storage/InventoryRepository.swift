@@ -26,6 +26,10 @@ package protocol InventoryRepository: Sendable {
     /// - Throws: `.reservationNotFound`, or `.reservationTransitionNotAllowed` when released or expired.
     func confirm(orderID: String) async throws -> Reservation
 
+    /// `confirm`, on behalf of an event: records `eventID` for `group` in the inbox in the same
+    /// transaction, and returns `nil` (changing nothing) when that event was applied before.
+    func confirm(orderID: String, forEvent eventID: String, group: String) async throws -> Reservation?
+
     /// Returns a reservation's units to stock. Releasing twice is fine; releasing an order
     /// without a reservation records the release, so a reservation arriving later changes nothing.
     /// - Throws: `.reservationTransitionNotAllowed` when confirmed.

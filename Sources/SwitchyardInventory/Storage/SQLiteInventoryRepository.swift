@@ -1,5 +1,6 @@
 package import Foundation
 package import GRDB
+import SwitchyardEventBus
 import SwitchyardRuntime
 
 /// The inventory's own SQLite database. Every reservation change is one write transaction, and
@@ -114,6 +115,21 @@ package struct SQLiteInventoryRepository: InventoryRepository {
                 throw InventoryError.reservationNotFound(orderID: orderID)
             }
             let status = try ReservationRules.confirmed(reservation)
+            if status != reservation.status {
+                try Self.setStatus(db, orderID: orderID, to: status)
+                reservation.status = status
+            }
+            return reservation
+        }
+    }
+
+    package func confirm(orderID: String, forEvent eventID: String, group: String) async throws -> Reservation? {
+        try await database.write { db in
+            guard var reservation = try Self.fetchReservation(db, orderID: orderID) else {
+                throw InventoryError.reservationNotFound(orderID: orderID)
+            }
+            let status = try ReservationRules.confirmed(reservation)
+            guard try Inbox.record(eventID: eventID, group: group, in: db) else { return nil }
             if status != reservation.status {
                 try Self.setStatus(db, orderID: orderID, to: status)
                 reservation.status = status

@@ -1,8 +1,10 @@
 package import Foundation
+import SwitchyardContracts
+import SwitchyardEventBus
 
 /// Placing an order, in the order the design fixes: validate (done by `PlaceOrderCommand`),
-/// reserve the stock from inventory keyed by the order id, then store the order in one local
-/// transaction. Nothing is stored unless the stock is held; stock reserved for an attempt that
+/// reserve the stock from inventory keyed by the order id, then store the order and its
+/// `order.placed` event (in the outbox) in one local transaction. Nothing is stored unless the stock is held; stock reserved for an attempt that
 /// fails is given back.
 ///
 /// Every attempt gets a fresh order id, and the idempotency key (not the order id) is what
@@ -16,6 +18,8 @@ package struct OrderPlacement<Repository: OrdersRepository, Reservations: StockR
     let releases: ReleaseQueue
     let now: @Sendable () -> Date
     let makeOrderID: @Sendable () -> String
+    /// Called after an order and its event are committed: wakes the outbox relay.
+    let afterCommit: @Sendable () -> Void
 
     package init(
         repository: Repository,
@@ -23,7 +27,8 @@ package struct OrderPlacement<Repository: OrdersRepository, Reservations: StockR
         gate: IdempotencyKeyGate = IdempotencyKeyGate(),
         releases: ReleaseQueue,
         now: @escaping @Sendable () -> Date = { Date() },
-        makeOrderID: @escaping @Sendable () -> String = { "ord_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+        makeOrderID: @escaping @Sendable () -> String = { "ord_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") },
+        afterCommit: @escaping @Sendable () -> Void = {}
     ) {
         self.repository = repository
         self.reservations = reservations
@@ -31,6 +36,7 @@ package struct OrderPlacement<Repository: OrdersRepository, Reservations: StockR
         self.releases = releases
         self.now = now
         self.makeOrderID = makeOrderID
+        self.afterCommit = afterCommit
     }
 
     /// The order and whether this call created it (false when the key had placed it before).
@@ -57,8 +63,10 @@ package struct OrderPlacement<Repository: OrdersRepository, Reservations: StockR
                 createdAt: now()
             )
             do {
-                switch try await repository.insert(order, idempotencyKey: command.idempotencyKey, fingerprint: command.fingerprint) {
+                let placed = try Self.orderPlacedEvent(for: order)
+                switch try await repository.insert(order, idempotencyKey: command.idempotencyKey, fingerprint: command.fingerprint, events: [placed]) {
                 case .inserted:
+                    afterCommit()
                     return Outcome(order: order, created: true)
                 case .keyAlreadyUsed(let stored):
                     // Another replica placed this key first: ours is surplus.
@@ -70,6 +78,17 @@ package struct OrderPlacement<Repository: OrdersRepository, Reservations: StockR
                 throw error
             }
         }
+    }
+
+    /// `order.placed`, about the order (its subject), for the outbox.
+    static func orderPlacedEvent(for order: Order) throws -> EventEnvelope {
+        let payload = OrderPlaced(
+            orderId: order.id,
+            customerId: order.customerID,
+            totalCents: order.totalCents,
+            occurredAt: EventTime.string(order.createdAt)
+        )
+        return EventEnvelope(type: OrderPlaced.type, source: "/switchyard/orders", time: order.createdAt, subject: order.id, payload: try payload.encodedPayload())
     }
 
     private static func replay(_ stored: StoredPlacement, of command: PlaceOrderCommand) throws(OrdersError) -> Outcome {

@@ -1,4 +1,5 @@
 import SwitchyardRuntime
+package import SwitchyardEventBus
 import Synchronization
 
 /// An `OrdersRepository` in memory: the reference for the conformance suite, and a stand-in for
@@ -7,6 +8,8 @@ package final class InMemoryOrdersRepository: OrdersRepository {
     private struct State {
         var orders: [String: Order] = [:]
         var byKey: [String: (orderID: String, fingerprint: String)] = [:]
+        var outbox: [EventEnvelope] = []
+        var inbox: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -24,13 +27,26 @@ package final class InMemoryOrdersRepository: OrdersRepository {
         }
     }
 
-    package func insert(_ order: Order, idempotencyKey: String, fingerprint: String) async throws -> OrderInsertOutcome {
+    /// Events queued so far (in-memory stand-in for the outbox table).
+    package var outbox: [EventEnvelope] { state.withLock { $0.outbox } }
+
+    package func markShipped(orderID: String, eventID: String, group: String) async throws -> ShipmentOutcome {
+        state.withLock { state in
+            guard state.orders[orderID] != nil else { return .orderNotFound }
+            guard state.inbox.insert("\(group)/\(eventID)").inserted else { return .alreadyApplied }
+            state.orders[orderID]?.status = .shipped
+            return .marked
+        }
+    }
+
+    package func insert(_ order: Order, idempotencyKey: String, fingerprint: String, events: [EventEnvelope]) async throws -> OrderInsertOutcome {
         state.withLock { state in
             if let entry = state.byKey[idempotencyKey], let existing = state.orders[entry.orderID] {
                 return .keyAlreadyUsed(StoredPlacement(order: existing, fingerprint: entry.fingerprint))
             }
             state.orders[order.id] = order
             state.byKey[idempotencyKey] = (order.id, fingerprint)
+            state.outbox += events
             return .inserted
         }
     }

@@ -1,4 +1,5 @@
 import GRDB
+import SwitchyardEventBus
 
 /// The orders database's schema, one migration per version. Never edit a shipped migration.
 enum OrdersMigrations {
@@ -30,6 +31,9 @@ enum OrdersMigrations {
                     """
             )
         }
+        // The transactional outbox (order.placed) and the inbox (shipment.dispatched).
+        Outbox.registerMigration(in: &migrator)
+        Inbox.registerMigration(in: &migrator)
         return migrator
     }
 }

@@ -1,3 +1,5 @@
+package import SwitchyardEventBus
+
 /// An order as stored with its idempotency key's fingerprint.
 package struct StoredPlacement: Sendable, Hashable {
     package var order: Order
@@ -7,6 +9,14 @@ package struct StoredPlacement: Sendable, Hashable {
         self.order = order
         self.fingerprint = fingerprint
     }
+}
+
+/// What applying a shipment to an order did.
+package enum ShipmentOutcome: Sendable, Hashable {
+    case marked
+    /// This event was applied before (a redelivery): nothing changed.
+    case alreadyApplied
+    case orderNotFound
 }
 
 /// What storing a new order did.
@@ -24,9 +34,14 @@ package protocol OrdersRepository: Sendable {
     /// The order an idempotency key placed, with the request fingerprint it was placed with.
     func placement(idempotencyKey: String) async throws -> StoredPlacement?
 
-    /// Stores a new order under `idempotencyKey` in one transaction (the outbox row joins it
-    /// when events arrive). Never overwrites: an existing key is reported, not replaced.
-    func insert(_ order: Order, idempotencyKey: String, fingerprint: String) async throws -> OrderInsertOutcome
+    /// Stores a new order under `idempotencyKey` and queues `events` in the outbox, all in one
+    /// transaction: the events are published if and only if the order is stored. Never
+    /// overwrites: an existing key is reported (and nothing is queued).
+    func insert(_ order: Order, idempotencyKey: String, fingerprint: String, events: [EventEnvelope]) async throws -> OrderInsertOutcome
+
+    /// Marks an order shipped, recording `eventID` for `group` in the inbox in the same
+    /// transaction, so a redelivered event changes nothing.
+    func markShipped(orderID: String, eventID: String, group: String) async throws -> ShipmentOutcome
 
     /// A customer's orders, newest first, starting after `cursor`.
     func orders(customerID: String, after cursor: OrderCursor?, limit: Int) async throws -> OrdersPage

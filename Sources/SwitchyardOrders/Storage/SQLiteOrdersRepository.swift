@@ -1,5 +1,6 @@
 import Foundation
 package import GRDB
+package import SwitchyardEventBus
 import SwitchyardRuntime
 
 /// The orders service's own SQLite database (WAL: reads never wait for the writer).
@@ -28,7 +29,7 @@ package struct SQLiteOrdersRepository: OrdersRepository {
         try await database.read { db in try Self.fetchPlacement(db, idempotencyKey: idempotencyKey) }
     }
 
-    package func insert(_ order: Order, idempotencyKey: String, fingerprint: String) async throws -> OrderInsertOutcome {
+    package func insert(_ order: Order, idempotencyKey: String, fingerprint: String, events: [EventEnvelope]) async throws -> OrderInsertOutcome {
         try await database.write { db in
             if let existing = try Self.fetchPlacement(db, idempotencyKey: idempotencyKey) {
                 return .keyAlreadyUsed(existing)
@@ -46,7 +47,19 @@ package struct SQLiteOrdersRepository: OrdersRepository {
                     arguments: [order.id, number, line.sku, line.quantity, line.unitPriceCents]
                 )
             }
+            try Outbox.enqueue(events, in: db)
             return .inserted
+        }
+    }
+
+    package func markShipped(orderID: String, eventID: String, group: String) async throws -> ShipmentOutcome {
+        try await database.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE id = ?", arguments: [orderID]) != nil else {
+                return .orderNotFound
+            }
+            guard try Inbox.record(eventID: eventID, group: group, in: db) else { return .alreadyApplied }
+            try db.execute(sql: "UPDATE orders SET status = 'shipped' WHERE id = ?", arguments: [orderID])
+            return .marked
         }
     }
 

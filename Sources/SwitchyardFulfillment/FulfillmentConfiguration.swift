@@ -1,0 +1,28 @@
+package import Configuration
+package import SwitchyardRuntime
+
+/// Everything fulfillment reads, under `fulfillment.` (plus the shared `data.directory`).
+package struct FulfillmentConfiguration: Sendable {
+    /// `fulfillment.database.path` (default `<data.directory>/fulfillment.sqlite`).
+    package var databasePath: String
+    /// `fulfillment.consumers` (default 1): instances of consumer group `fulfillment` in this
+    /// process; more share the work.
+    package var consumers: Int
+
+    package init(databasePath: String, consumers: Int = 1) {
+        self.databasePath = databasePath
+        self.consumers = max(1, consumers)
+    }
+
+    package init(reader: ConfigReader) throws {
+        self.init(
+            databasePath: reader.string(forKey: "fulfillment.database.path", default: DataDirectory(reader: reader).path(for: "fulfillment.sqlite")),
+            consumers: try reader.positiveInt(forKey: "fulfillment.consumers", default: 1)
+        )
+    }
+
+    package static let settings: [ConfigurationSetting] = [
+        .init(key: "fulfillment.database.path", type: "string", defaultValue: "<data.directory>/fulfillment.sqlite", summary: "fulfillment's SQLite file (shipments, inbox, outbox)"),
+        .init(key: "fulfillment.consumers", type: "int", defaultValue: "1", summary: "instances of consumer group fulfillment in this process"),
+    ]
+}

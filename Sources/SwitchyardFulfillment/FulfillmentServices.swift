@@ -1,0 +1,32 @@
+import Foundation
+package import Logging
+package import ServiceLifecycle
+package import SwitchyardEventBus
+import SwitchyardRuntime
+import SwitchyardStorage
+
+/// Fulfillment's composition root: its database, the outbox relay, and the consumer instances
+/// of group `fulfillment`.
+///
+/// - Returns: the relay first (it outlives the consumers at shutdown, so it flushes what they
+///   committed), then the consumers.
+package func makeFulfillmentServices(
+    configuration: FulfillmentConfiguration,
+    bus: any EventBus,
+    logger: Logger
+) throws -> [any Service] {
+    let database = try SQLiteDatabase.open(
+        configuration: .init(path: configuration.databasePath),
+        migrations: ShipmentRepository.migrations,
+        logger: logger
+    )
+    let repository = ShipmentRepository(database: database)
+    let relay = OutboxRelay(database: database, bus: bus, logger: logger)
+    let handler = FulfillmentOrderPlacedHandler(repository: repository, logger: logger, afterCommit: { relay.wake() })
+    let consumers: [any Service] = (0..<configuration.consumers).map { _ in
+        EventConsumerService(bus: bus, group: FulfillmentOrderPlacedHandler.group, topics: FulfillmentOrderPlacedHandler.topics, logger: logger) { event in
+            try await handler.handle(event)
+        }
+    }
+    return [relay] + consumers
+}
