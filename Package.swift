@@ -330,6 +330,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
                 // Makes `swift test` build the executable the tests start.
                 "switchyard",
                 "SwitchyardContracts",
