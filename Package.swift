@@ -171,6 +171,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // `switchyard lint contracts`: event and protobuf contracts checked against their rules
+        // and their committed snapshots. Rules are pure; ContractRepository reads the files.
+        .target(
+            name: "SwitchyardContractCheck",
+            dependencies: [
+                "SwitchyardContracts",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .executableTarget(
             name: "switchyard",
             dependencies: [
@@ -182,6 +191,7 @@ let package = Package(
                 "SwitchyardFulfillment",
                 "SwitchyardEventBus",
                 "SwitchyardLoad",
+                "SwitchyardContractCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -325,6 +335,15 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchyardContractCheckTests",
+            dependencies: [
+                "SwitchyardContractCheck",
+                "SwitchyardContracts",
+                "SwitchyardTestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .testTarget(
