@@ -162,6 +162,7 @@ let package = Package(
             name: "SwitchyardLoad",
             dependencies: [
                 "SwitchyardContracts",
+                "SwitchyardEventBus",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -311,6 +312,8 @@ let package = Package(
             name: "SwitchyardLoadTests",
             dependencies: [
                 "SwitchyardLoad",
+                "SwitchyardEventBus",
+                .product(name: "Logging", package: "swift-log"),
                 "SwitchyardTestSupport",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 package import Configuration
+package import SwitchyardEventBus
 package import SwitchyardRuntime
 
 /// Everything fulfillment reads, under `fulfillment.` (plus the shared `data.directory`).
@@ -8,21 +9,25 @@ package struct FulfillmentConfiguration: Sendable {
     /// `fulfillment.consumers` (default 1): instances of consumer group `fulfillment` in this
     /// process; more share the work.
     package var consumers: Int
+    /// `bus.groups.fulfillment.*`: the group's retries, dead-lettering and leases.
+    package var consumerOptions: ConsumerOptions
 
-    package init(databasePath: String, consumers: Int = 1) {
+    package init(databasePath: String, consumers: Int = 1, consumerOptions: ConsumerOptions = ConsumerOptions()) {
         self.databasePath = databasePath
         self.consumers = max(1, consumers)
+        self.consumerOptions = consumerOptions
     }
 
     package init(reader: ConfigReader) throws {
         self.init(
             databasePath: reader.string(forKey: "fulfillment.database.path", default: DataDirectory(reader: reader).path(for: "fulfillment.sqlite")),
-            consumers: try reader.positiveInt(forKey: "fulfillment.consumers", default: 1)
+            consumers: try reader.positiveInt(forKey: "fulfillment.consumers", default: 1),
+            consumerOptions: try ConsumerOptions(reader: reader, group: FulfillmentOrderPlacedHandler.group)
         )
     }
 
     package static let settings: [ConfigurationSetting] = [
         .init(key: "fulfillment.database.path", type: "string", defaultValue: "<data.directory>/fulfillment.sqlite", summary: "fulfillment's SQLite file (shipments, inbox, outbox)"),
         .init(key: "fulfillment.consumers", type: "int", defaultValue: "1", summary: "instances of consumer group fulfillment in this process"),
-    ]
+    ] + ConsumerOptions.settings(group: FulfillmentOrderPlacedHandler.group)
 }

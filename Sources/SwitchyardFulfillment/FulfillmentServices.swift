@@ -24,7 +24,7 @@ package func makeFulfillmentServices(
     let relay = OutboxRelay(database: database, bus: bus, logger: logger)
     let handler = FulfillmentOrderPlacedHandler(repository: repository, logger: logger, afterCommit: { relay.wake() })
     let consumers: [any Service] = (0..<configuration.consumers).map { _ in
-        EventConsumerService(bus: bus, group: FulfillmentOrderPlacedHandler.group, topics: FulfillmentOrderPlacedHandler.topics, logger: logger) { event in
+        EventConsumerService(bus: bus, group: FulfillmentOrderPlacedHandler.group, topics: FulfillmentOrderPlacedHandler.topics, options: configuration.consumerOptions, logger: logger) { event in
             try await handler.handle(event)
         }
     }

@@ -1,4 +1,5 @@
 package import Configuration
+package import SwitchyardEventBus
 package import SwitchyardRuntime
 
 /// Everything the inventory service reads, all under `inventory.` (plus the shared
@@ -23,6 +24,8 @@ package struct InventoryConfiguration: Sendable {
     /// `inventory.database.cacheReads` (default true): answer GetStock from an in-memory read
     /// model of the stock table. Turn it off if anything but this service writes its database.
     package var cacheReads: Bool
+    /// `bus.groups.inventory.*`: the group's retries, dead-lettering and leases.
+    package var consumerOptions: ConsumerOptions
 
     package init(
         grpc: GRPCServerConfiguration = .init(port: defaultGRPCPort),
@@ -30,7 +33,8 @@ package struct InventoryConfiguration: Sendable {
         seedDemoCatalogue: Bool = false,
         reservationTimeToLive: Duration = ReservationRequest.defaultTimeToLive,
         expirySweepInterval: Duration = .seconds(5),
-        cacheReads: Bool = true
+        cacheReads: Bool = true,
+        consumerOptions: ConsumerOptions = ConsumerOptions()
     ) {
         self.grpc = grpc
         self.databasePath = databasePath
@@ -38,6 +42,7 @@ package struct InventoryConfiguration: Sendable {
         self.reservationTimeToLive = reservationTimeToLive
         self.expirySweepInterval = expirySweepInterval
         self.cacheReads = cacheReads
+        self.consumerOptions = consumerOptions
     }
 
     /// - Parameters:
@@ -54,7 +59,8 @@ package struct InventoryConfiguration: Sendable {
             seedDemoCatalogue: reader.bool(forKey: "inventory.seedDemoCatalogue", default: seedDemoCatalogueByDefault),
             reservationTimeToLive: .seconds(ttl),
             expirySweepInterval: .seconds(sweep),
-            cacheReads: reader.bool(forKey: "inventory.database.cacheReads", default: true)
+            cacheReads: reader.bool(forKey: "inventory.database.cacheReads", default: true),
+            consumerOptions: try ConsumerOptions(reader: reader, group: Self.consumerGroup)
         )
     }
 
@@ -65,5 +71,8 @@ package struct InventoryConfiguration: Sendable {
             .init(key: "inventory.seedDemoCatalogue", type: "bool", defaultValue: "true in dev, false in serve", summary: "add the demo SKUs that are missing on start"),
             .init(key: "inventory.reservations.ttlSeconds", type: "int", defaultValue: "900", summary: "how long an unconfirmed reservation holds"),
             .init(key: "inventory.reservations.sweepIntervalSeconds", type: "int", defaultValue: "5", summary: "how often expired reservations return to stock"),
-        ]
+        ] + ConsumerOptions.settings(group: consumerGroup)
+
+    /// The group inventory consumes `order.placed` in.
+    static var consumerGroup: String { OrderPlacedHandler<SQLiteInventoryRepository>.group }
 }

@@ -43,7 +43,7 @@ package func makeInventoryServices(
     let expiry = ReservationExpiryService(repository: repository, interval: configuration.expirySweepInterval, logger: logger, now: clock)
     guard let bus else { return [server, expiry] }
     let placed = OrderPlacedHandler(repository: repository, logger: logger)
-    let consumer = EventConsumerService(bus: bus, group: OrderPlacedHandler<SQLiteInventoryRepository>.group, topics: OrderPlacedHandler<SQLiteInventoryRepository>.topics, logger: logger) { event in
+    let consumer = EventConsumerService(bus: bus, group: OrderPlacedHandler<SQLiteInventoryRepository>.group, topics: OrderPlacedHandler<SQLiteInventoryRepository>.topics, options: configuration.consumerOptions, logger: logger) { event in
         try await placed.handle(event)
     }
     return [server, expiry, consumer]

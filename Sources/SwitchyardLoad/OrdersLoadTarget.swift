@@ -49,26 +49,95 @@ package struct OrdersLoadTarget: LoadTarget {
         package func close() async { await http.close() }
     }
 
-    /// Checks every accepted order with `GET /orders?id=` until it answers 200, giving up
-    /// after `timeout` in all; returns how many were visible.
-    package func countVisible(timeout: Duration = .seconds(60)) async throws -> Int {
+    /// What the orders looked like after the run.
+    package struct Outcome: Sendable {
+        /// Accepted orders that `GET /orders/{id}` found.
+        package var visible: Int
+        /// Accepted orders that reached `shipped`.
+        package var shipped: Int
+        /// placed→shipped per shipped order: from the order's `createdAt` to its `shippedAt`,
+        /// both stamped by the orders service (so no polling delay is counted), milliseconds
+        /// resolution.
+        package var placedToShipped: LatencySample
+    }
+
+    /// Looks up every accepted order with `GET /orders/{id}` until it is visible (and, with
+    /// `untilShipped`, shipped), giving up after `timeout` in all.
+    /// - Parameters:
+    ///   - untilShipped: Whether to wait for `shipped` and measure placed→shipped.
+    ///   - workers: Connections probing in parallel.
+    package func inspectAccepted(untilShipped: Bool, timeout: Duration = .seconds(60), workers: Int = 8) async throws -> Outcome {
         let ids = acceptedIDs
-        guard !ids.isEmpty else { return 0 }
-        let probe = try HTTPLoadTarget(url: "\(gateway)/orders", perRequestPath: { index in "/orders?id=\(ids[index % ids.count])" })
-        let connection = try await probe.connect()
+        guard !ids.isEmpty else { return Outcome(visible: 0, shipped: 0, placedToShipped: LatencySample()) }
+        let probe = try HTTPLoadTarget(url: "\(gateway)/orders", perRequestPath: { index in "/orders/\(ids[index % ids.count])" })
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        var visible = 0
-        for index in ids.indices {
-            while ContinuousClock.now < deadline {
-                if (try? await connection.send(number: index)) != nil {
-                    visible += 1
-                    break
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for worker in 0..<min(workers, ids.count) {
+                group.addTask {
+                    var outcome = Outcome(visible: 0, shipped: 0, placedToShipped: LatencySample())
+                    var connection = try await probe.connect()
+                    for index in stride(from: worker, to: ids.count, by: workers) {
+                        var seen = false
+                        while ContinuousClock.now < deadline {
+                            let state: OrderState?
+                            do {
+                                state = OrderState(try await connection.exchange(number: index, collectingBody: true))
+                            } catch LoadTargetError.badStatus {
+                                state = nil  // not visible yet
+                            } catch {
+                                await connection.close()
+                                connection = try await probe.connect()
+                                continue
+                            }
+                            if let state {
+                                if !seen { outcome.visible += 1 }
+                                seen = true
+                                if !untilShipped { break }
+                                if let shippedAfter = state.shippedAfter {
+                                    outcome.shipped += 1
+                                    outcome.placedToShipped.record(shippedAfter)
+                                    break
+                                }
+                            }
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                    }
+                    await connection.close()
+                    return outcome
                 }
-                try await Task.sleep(for: .milliseconds(20))
             }
+            var total = Outcome(visible: 0, shipped: 0, placedToShipped: LatencySample())
+            for try await outcome in group {
+                total.visible += outcome.visible
+                total.shipped += outcome.shipped
+                total.placedToShipped.merge(outcome.placedToShipped)
+            }
+            return total
         }
-        await connection.close()
-        return visible
+    }
+}
+
+/// The part of a gateway order the load command reads.
+struct OrderState {
+    /// `shippedAt − createdAt` once shipped.
+    var shippedAfter: Duration?
+
+    /// Nil when `body` is not an order.
+    init?(_ body: ByteBuffer) {
+        guard
+            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+            let status = object["status"] as? String
+        else { return nil }
+        guard
+            status == "shipped",
+            let created = (object["createdAt"] as? String).flatMap(Self.date(from:)),
+            let shipped = (object["shippedAt"] as? String).flatMap(Self.date(from:))
+        else { return }
+        shippedAfter = .milliseconds(max(0, Int64(((shipped.timeIntervalSince(created)) * 1000).rounded())))
+    }
+
+    private static func date(from text: String) -> Date? {
+        try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
 

@@ -1,4 +1,5 @@
 package import Configuration
+package import SwitchyardEventBus
 package import SwitchyardRuntime
 
 /// Everything the orders service reads, under `orders.` (plus the shared `data.directory`).
@@ -16,19 +17,23 @@ package struct OrdersConfiguration: Sendable {
     package var inventoryTimeout: Duration
     /// `orders.inventory.maxConcurrentCalls` (default 64): the bulkhead in front of inventory.
     package var inventoryMaxConcurrentCalls: Int
+    /// `bus.groups.orders.*`: the group's retries, dead-lettering and leases.
+    package var consumerOptions: ConsumerOptions
 
     package init(
         grpc: GRPCServerConfiguration = .init(port: defaultGRPCPort),
         databasePath: String,
         inventory: GRPCClientConfiguration = .init(port: 50051),
         inventoryTimeout: Duration = .seconds(2),
-        inventoryMaxConcurrentCalls: Int = 64
+        inventoryMaxConcurrentCalls: Int = 64,
+        consumerOptions: ConsumerOptions = ConsumerOptions()
     ) {
         self.grpc = grpc
         self.databasePath = databasePath
         self.inventory = inventory
         self.inventoryTimeout = inventoryTimeout
         self.inventoryMaxConcurrentCalls = inventoryMaxConcurrentCalls
+        self.consumerOptions = consumerOptions
     }
 
     /// - Parameters:
@@ -46,7 +51,8 @@ package struct OrdersConfiguration: Sendable {
                 port: try reader.port(forKey: "orders.inventory.port", default: inventoryPort)
             ),
             inventoryTimeout: .milliseconds(timeout),
-            inventoryMaxConcurrentCalls: limit
+            inventoryMaxConcurrentCalls: limit,
+            consumerOptions: try ConsumerOptions(reader: reader, group: Self.consumerGroup)
         )
     }
 
@@ -57,5 +63,8 @@ package struct OrdersConfiguration: Sendable {
             .init(key: "orders.inventory.port", type: "int", defaultValue: "50051 (dev: inventory's port)", summary: "the inventory service's gRPC port"),
             .init(key: "orders.inventory.timeoutMilliseconds", type: "int", defaultValue: "2000", summary: "timeout of a call to inventory when no request deadline applies"),
             .init(key: "orders.inventory.maxConcurrentCalls", type: "int", defaultValue: "64", summary: "bulkhead: calls to inventory in flight at once"),
-        ]
+        ] + ConsumerOptions.settings(group: consumerGroup)
+
+    /// The group orders consumes `shipment.dispatched` in.
+    static var consumerGroup: String { ShipmentDispatchedHandler<SQLiteOrdersRepository>.group }
 }

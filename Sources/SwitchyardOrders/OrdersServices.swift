@@ -49,7 +49,7 @@ package func makeOrdersServices(
         onListening: onListening
     )
     let shipments = ShipmentDispatchedHandler(repository: repository, logger: logger)
-    let consumer = EventConsumerService(bus: bus, group: ShipmentDispatchedHandler<SQLiteOrdersRepository>.group, topics: ShipmentDispatchedHandler<SQLiteOrdersRepository>.topics, logger: logger) { event in
+    let consumer = EventConsumerService(bus: bus, group: ShipmentDispatchedHandler<SQLiteOrdersRepository>.group, topics: ShipmentDispatchedHandler<SQLiteOrdersRepository>.topics, options: configuration.consumerOptions, logger: logger) { event in
         try await shipments.handle(event)
     }
     return [inventoryClient, releases, relay, server, consumer]

@@ -3,14 +3,16 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import NIOHTTP1
+import Logging
+import SwitchyardEventBus
 import SwitchyardLoad
 
 /// `switchyard load rest|grpc|orders`: the project's load generator.
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Put load on a REST URL, a gRPC GetStock server, or the order flow; report latency percentiles.",
-        subcommands: [REST.self, GRPC.self, Orders.self]
+        abstract: "Put load on a REST URL, a gRPC GetStock server, the order flow, or the event bus; report rates and latency percentiles.",
+        subcommands: [REST.self, GRPC.self, Orders.self, Bus.self]
     )
 
     struct REST: AsyncParsableCommand {
@@ -73,13 +75,108 @@ struct LoadCommand: AsyncParsableCommand {
         @Option(help: "The SKU every order buys one of (the demo catalogue's sku-5 has a million).")
         var sku: String = "sku-5"
 
+        @Flag(inversion: .prefixedNo, help: "Wait until every accepted order is shipped and report placed→shipped latency (needs the event loop running).")
+        var waitShipped = true
+
+        @Option(help: "How long to wait after the run for orders to become visible (and shipped).")
+        var settleTimeout = "60s"
+
         func run() async throws {
             let target = try OrdersLoadTarget(gateway: gateway.trimmingCharacters(in: CharacterSet(charactersIn: "/")), sku: sku)
             let result = try await options.measure(target)
-            let visible = try await target.countVisible()
-            options.report(result, extra: ["accepted": target.acceptedIDs.count, "visible": visible])
-            if visible != target.acceptedIDs.count {
-                throw ValidationError("\(target.acceptedIDs.count - visible) accepted orders never became visible")
+            let outcome = try await target.inspectAccepted(untilShipped: waitShipped, timeout: try LoadOptions.parseDuration(settleTimeout))
+            let accepted = target.acceptedIDs.count
+            var extra: [String: Any] = ["accepted": accepted, "visible": outcome.visible]
+            if waitShipped {
+                let shipped = outcome.placedToShipped
+                extra["shipped"] = outcome.shipped
+                extra["placedToShippedMs"] = [
+                    "p50": shipped.microseconds(atPercentile: 50) / 1000,
+                    "p90": shipped.microseconds(atPercentile: 90) / 1000,
+                    "p99": shipped.microseconds(atPercentile: 99) / 1000,
+                    "max": shipped.microseconds(atPercentile: 100) / 1000,
+                ]
+            }
+            options.report(result, extra: extra)
+            if outcome.visible != accepted {
+                throw LoadFailure("\(accepted - outcome.visible) accepted orders never became visible")
+            }
+            if waitShipped && outcome.shipped != accepted {
+                throw LoadFailure("\(accepted - outcome.shipped) accepted orders were not shipped within \(settleTimeout)")
+            }
+        }
+    }
+}
+
+extension LoadCommand {
+    struct Bus: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Durable publish, then consume, rates of the embedded event bus, in events/s.",
+            discussion: """
+                Publishes --events events of --size bytes from --publishers concurrent publishers \
+                (--batch events per call), then consumes them all as one fresh consumer group of \
+                --consumers instances. The log is a new SQLite file (WAL, synchronous=NORMAL, \
+                as in production) under a temporary directory unless --path names one.
+                """
+        )
+
+        @Option(help: "Events to publish and consume.")
+        var events = 200_000
+
+        @Option(help: "Payload bytes per event.")
+        var size = 128
+
+        @Option(help: "Concurrent publishers.")
+        var publishers = 64
+
+        @Option(help: "Events per publish call (1 measures group commit across publishers).")
+        var batch = 1
+
+        @Option(help: "Consumer instances of the group.")
+        var consumers = 1
+
+        @Option(help: "Events one consumer instance claims at once.")
+        var consumerBatch = 512
+
+        @Option(help: "The event log file (default: a new file in a temporary directory, removed afterwards).")
+        var path: String?
+
+        @Flag(help: "Print the result as one JSON object.")
+        var json = false
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchyard-bus-\(UUID().uuidString)")
+            let file = path ?? directory.appendingPathComponent("events.sqlite").path
+            if path == nil { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+            defer { if path == nil { try? FileManager.default.removeItem(at: directory) } }
+
+            let (bus, _) = try EventBusConfiguration(path: file).open(logger: Logger(label: "switchyard.load.bus"))
+            let benchmark = BusBenchmark(
+                events: events, payloadBytes: size, publishers: publishers, batch: batch,
+                consumers: consumers, consumerBatch: consumerBatch
+            )
+            let result = try await benchmark.run(on: bus)
+            let calls = result.publishCalls
+            if json {
+                let object: [String: Any] = [
+                    "target": "bus (embedded)",
+                    "events": events, "payloadBytes": size, "publishers": publishers, "batch": batch,
+                    "consumers": consumers, "consumerBatch": consumerBatch,
+                    "publishRate": result.publishRate.rounded(), "consumeRate": result.consumeRate.rounded(),
+                    "consumed": result.consumed,
+                    "publishCallMicroseconds": ["p50": calls.microseconds(atPercentile: 50), "p99": calls.microseconds(atPercentile: 99), "p999": calls.microseconds(atPercentile: 99.9)],
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(String(
+                    format: "bus (embedded): publish=%.0f events/s (call p50_us=%llu p99_us=%llu) consume=%.0f events/s consumed=%d/%d",
+                    result.publishRate, calls.microseconds(atPercentile: 50), calls.microseconds(atPercentile: 99),
+                    result.consumeRate, result.consumed, events
+                ))
+            }
+            if result.consumed != events {
+                throw LoadFailure("consumed \(result.consumed) of \(events) events")
             }
         }
     }
@@ -143,7 +240,11 @@ struct LoadOptions: ParsableArguments {
         if json {
             print(LoadReport.json(result, extra: extra))
         } else {
-            let extras = extra.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+            let extras = extra.sorted { $0.key < $1.key }.map { key, value in
+                // Nested figures print flat: placedToShippedMs=p50:20,p90:55,…
+                guard let nested = value as? [String: Any] else { return " \(key)=\(value)" }
+                return " \(key)=" + nested.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+            }.joined()
             print("\(result.target): \(LoadReport.line(result))\(extras)")
         }
     }
@@ -157,5 +258,14 @@ struct LoadOptions: ParsableArguments {
             }
         }
         throw ValidationError("expected a duration such as 10s, 500ms or 1m, got '\(text)'")
+    }
+}
+
+/// A run that finished but did not do what it should (printed as `Error: …`, exit 1).
+struct LoadFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

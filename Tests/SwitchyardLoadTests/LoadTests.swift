@@ -4,6 +4,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 @testable import SwitchyardLoad
+import Logging
+import SwitchyardEventBus
 import SwitchyardTestSupport
 import Synchronization
 import Testing
@@ -179,5 +181,35 @@ final class CountingHTTPServer: Sendable {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
+    }
+}
+
+@Suite("Bus benchmark")
+struct BusBenchmarkTests {
+    @Test("Every published event is counted once on each side, on the in-memory and the embedded engine", arguments: ["in-memory", "embedded"])
+    func countsEveryEvent(engine: String) async throws {
+        let directory = try PackagePaths.makeTemporaryDirectory(prefix: "switchyard-bus-bench")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bus: any EventBus = engine == "embedded"
+            ? try EventBusConfiguration(path: directory.appendingPathComponent("events.sqlite").path).open(logger: Logger(label: "test")).bus
+            : InMemoryEventBus()
+        // 1,000 events in calls of 3 (the last call carries 1), over 7 publishers and 2 consumers.
+        let result = try await BusBenchmark(events: 1000, payloadBytes: 16, publishers: 7, batch: 3, consumers: 2, consumerBatch: 50).run(on: bus)
+        #expect(result.published == 1000)
+        #expect(result.publishCalls.count == 334)
+        #expect(result.consumed == 1000)
+        #expect(result.publishRate > 0 && result.consumeRate > 0)
+    }
+}
+
+@Suite("Orders load: placed→shipped")
+struct OrderStateTests {
+    @Test("placed→shipped is shippedAt − createdAt from the order itself; a placed order has none")
+    func readsShippingTime() throws {
+        let shipped = OrderState(ByteBuffer(string: #"{"id":"ord_1","status":"shipped","createdAt":"2026-11-25T02:00:00.250Z","shippedAt":"2026-11-25T02:00:00.287Z"}"#))
+        #expect(shipped?.shippedAfter == .milliseconds(37))
+        let placed = OrderState(ByteBuffer(string: #"{"id":"ord_1","status":"placed","createdAt":"2026-11-25T02:00:00.250Z"}"#))
+        #expect(placed != nil && placed?.shippedAfter == nil)
+        #expect(OrderState(ByteBuffer(string: "<html>")) == nil)
     }
 }

@@ -60,10 +60,13 @@ struct OrdersRepositoryConformanceTests {
     func markShipped(kind: OrdersRepositoryKind) async throws {
         let repository = try kind.make()
         _ = try await repository.insert(sampleOrder(id: "ord_1"), idempotencyKey: "k", fingerprint: "f", events: [])
-        #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders") == .marked)
+        #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders", at: Date(unixMilliseconds: 1_800_000_000_000)) == .marked)
         #expect(try await repository.order(id: "ord_1")?.status == .shipped)
-        #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders") == .alreadyApplied)
-        #expect(try await repository.markShipped(orderID: "ord_nope", eventID: "e2", group: "orders") == .orderNotFound)
+        #expect(try await repository.order(id: "ord_1")?.shippedAt == Date(unixMilliseconds: 1_800_000_000_000))
+        // The redelivery does not move the shipping time either.
+        #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders", at: Date(unixMilliseconds: 1_800_000_000_999)) == .alreadyApplied)
+        #expect(try await repository.order(id: "ord_1")?.shippedAt == Date(unixMilliseconds: 1_800_000_000_000))
+        #expect(try await repository.markShipped(orderID: "ord_nope", eventID: "e2", group: "orders", at: Date(unixMilliseconds: 1_800_000_000_000)) == .orderNotFound)
     }
 
     @Test("A customer's orders page newest first", arguments: OrdersRepositoryKind.allCases)

@@ -25,6 +25,11 @@ private final class DevSystem: Sendable {
                 // Reservations of attempts cut off by a kill come back soon, so the stock can be
                 // checked at the end of the test.
                 "--set", "inventory.reservations.ttlSeconds=20", "--set", "inventory.reservations.sweepIntervalSeconds=1",
+                // Deliveries a killed process held come again well inside that TTL: with the
+                // default 30 s lease, a confirmation could arrive after its reservation expired
+                // (and be dead-lettered, rightly, with the stock back on the shelf).
+                "--set", "bus.groups.inventory.ackTimeoutSeconds=3", "--set", "bus.groups.fulfillment.ackTimeoutSeconds=3",
+                "--set", "bus.groups.orders.ackTimeoutSeconds=3",
             ]
         )
         state.withLock { $0.process = process }

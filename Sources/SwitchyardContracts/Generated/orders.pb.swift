@@ -59,6 +59,9 @@ package nonisolated struct Orders_Order: Sendable {
   /// Milliseconds since the Unix epoch.
   package var createdAtUnixMs: Int64 = 0
 
+  /// When the order was marked shipped, in milliseconds since the Unix epoch; 0 until then.
+  package var shippedAtUnixMs: Int64 = 0
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -196,7 +199,7 @@ nonisolated extension Orders_OrderLine: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Orders_Order: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".Order"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}customer_id\0\u{1}status\0\u{1}lines\0\u{3}total_cents\0\u{3}created_at_unix_ms\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}customer_id\0\u{1}status\0\u{1}lines\0\u{3}total_cents\0\u{3}created_at_unix_ms\0\u{3}shipped_at_unix_ms\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -210,6 +213,7 @@ nonisolated extension Orders_Order: SwiftProtobuf.Message, SwiftProtobuf._Messag
       case 4: try { try decoder.decodeRepeatedMessageField(value: &self.lines) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.totalCents) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.createdAtUnixMs) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.shippedAtUnixMs) }()
       default: break
       }
     }
@@ -234,6 +238,9 @@ nonisolated extension Orders_Order: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if self.createdAtUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.createdAtUnixMs, fieldNumber: 6)
     }
+    if self.shippedAtUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.shippedAtUnixMs, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -244,6 +251,7 @@ nonisolated extension Orders_Order: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if lhs.lines != rhs.lines {return false}
     if lhs.totalCents != rhs.totalCents {return false}
     if lhs.createdAtUnixMs != rhs.createdAtUnixMs {return false}
+    if lhs.shippedAtUnixMs != rhs.shippedAtUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -7,11 +7,14 @@ import SwitchyardRuntime
 /// records. One file serves one process (`switchyard dev`) or several on one host that open the
 /// same file; SQLite's locking keeps their claims apart.
 ///
-/// Throughput comes from batching: a publish stores its whole batch in one transaction, and a
-/// consumer claims a batch in one transaction and settles it in another (group commit).
+/// Throughput comes from batching: concurrent publishes are written together, one transaction
+/// for whatever queued up during the previous commit (`GroupCommitQueue`), and a consumer
+/// claims a batch in one transaction and settles it in another.
 package final class SQLiteEventBus: EventBus {
     private let database: DatabasePool
     private let notifier = EventNotifier()
+    /// Concurrent publishes share transactions (group commit).
+    private let publishQueue = GroupCommitQueue<EventEnvelope>()
     /// How long an idle consumer waits before looking again, when nothing in this process
     /// told it about new events (another process may have published to the shared file).
     private let idlePoll: Duration
@@ -30,8 +33,10 @@ package final class SQLiteEventBus: EventBus {
 
     package func publish(_ events: [EventEnvelope]) async throws {
         guard !events.isEmpty else { return }
-        try await database.write { db in
-            for event in events { try Self.insert(event, into: db) }
+        try await publishQueue.submit(events) { batch in
+            try await database.write { db in
+                for event in batch { try Self.insert(event, into: db) }
+            }
         }
         notifier.notifyAll()
     }
@@ -110,30 +115,68 @@ package final class SQLiteEventBus: EventBus {
                 states[row["sequence"]] = Self.state(row)
             }
             let replays = states.filter { $0.key < cursor && $0.value != .done }.keys.sorted()
-            // Enough of the log to get past whatever is in flight and still fill a batch.
-            let window = options.batchSize * 4 + states.count
-            var candidates = try Self.subjects(of: replays, in: db).map { ClaimCandidate(sequence: $0.0, subject: $0.1, state: states[$0.0]) }
-            candidates += try Row.fetchAll(
-                db,
-                sql: "SELECT sequence, subject FROM events WHERE topic IN \(Self.placeholders(topics.count)) AND sequence >= ? ORDER BY sequence LIMIT ?",
-                arguments: StatementArguments(topics) + [cursor, window]
-            ).map { ClaimCandidate(sequence: $0["sequence"], subject: $0["subject"], state: states[$0["sequence"]]) }
+            let replayCandidates = try Self.subjects(of: replays, in: db).map { ClaimCandidate(sequence: $0.0, subject: $0.1, state: states[$0.0]) }
 
-            let claims = DeliveryPlanning.claims(from: candidates, nowMilliseconds: now, limit: options.batchSize)
-            var claimed: [Claimed] = []
+            // Read the log past the cursor in growing windows, until the batch is full or the
+            // log ends: usually one window of a batch plus what is in flight, but events of a
+            // subject blocked by an in-flight one are skipped, so more may be needed.
+            let candidatesPastCursor = try db.cachedStatement(
+                sql: "SELECT sequence, subject FROM events WHERE topic IN \(Self.placeholders(topics.count)) AND sequence >= ? ORDER BY sequence LIMIT ?"
+            )
+            var window = options.batchSize + states.count
+            var claims: [Claim]
+            while true {
+                var candidates = replayCandidates
+                let rows = try Row.fetchCursor(candidatesPastCursor, arguments: StatementArguments(topics) + [cursor, window])
+                var fetched = 0
+                while let row = try rows.next() {
+                    let sequence: Int64 = row[0]
+                    candidates.append(ClaimCandidate(sequence: sequence, subject: row[1], state: states[sequence]))
+                    fetched += 1
+                }
+                claims = DeliveryPlanning.claims(from: candidates, nowMilliseconds: now, limit: options.batchSize)
+                if claims.count >= options.batchSize || fetched < window { break }
+                window *= 4
+            }
+            guard !claims.isEmpty else { return [] }
+
+            // First deliveries (nearly all of them) are recorded in one statement; the rest
+            // (retries, expired leases) one by one.
+            let fresh = claims.filter { states[$0.sequence] == nil }
+            if !fresh.isEmpty {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO deliveries (group_name, sequence, attempts, state, due_ms)
+                        SELECT ?, value, 1, 'in_flight', ? FROM json_each(?)
+                        """
+                ).execute(arguments: [group, now + lease, Self.jsonArray(fresh.map(\.sequence))])
+            }
             let mark = try db.cachedStatement(
                 sql: """
                     INSERT INTO deliveries (group_name, sequence, attempts, state, due_ms) VALUES (?, ?, ?, 'in_flight', ?)
                     ON CONFLICT (group_name, sequence) DO UPDATE SET attempts = excluded.attempts, state = 'in_flight', due_ms = excluded.due_ms
                     """
             )
-            let read = try db.cachedStatement(sql: "SELECT id, topic, subject, source, time_ms, extensions, payload FROM events WHERE sequence = ?")
-            for claim in claims {
+            for claim in claims where states[claim.sequence] != nil {
                 try mark.execute(arguments: [group, claim.sequence, claim.attempt, now + lease])
-                guard let row = try Row.fetchOne(read, arguments: [claim.sequence]) else { continue }
-                claimed.append(Claimed(sequence: claim.sequence, event: DeliveredEvent(envelope: try Self.envelope(row), attempt: claim.attempt)))
             }
-            return claimed
+
+            // The claimed events themselves, in one read.
+            var events: [Int64: EventEnvelope] = [:]
+            events.reserveCapacity(claims.count)
+            let read = try db.cachedStatement(
+                sql: """
+                    SELECT sequence, id, topic, subject, source, time_ms, extensions, payload FROM events
+                    WHERE sequence IN (SELECT value FROM json_each(?))
+                    """
+            )
+            let rows = try Row.fetchCursor(read, arguments: [Self.jsonArray(claims.map(\.sequence))])
+            while let row = try rows.next() {
+                events[row[0]] = try Self.envelope(row, from: 1)
+            }
+            return claims.compactMap { claim in
+                events[claim.sequence].map { Claimed(sequence: claim.sequence, event: DeliveredEvent(envelope: $0, attempt: claim.attempt)) }
+            }
         }
     }
 
@@ -142,10 +185,19 @@ package final class SQLiteEventBus: EventBus {
         let now = Date().unixMilliseconds
         try await database.write { db in
             let setState = try db.cachedStatement(sql: "UPDATE deliveries SET state = ?, attempts = ?, due_ms = ? WHERE group_name = ? AND sequence = ?")
+            let handled = outcomes.compactMap { outcome -> Int64? in
+                if case .handled(let sequence) = outcome { return sequence }
+                return nil
+            }
+            if !handled.isEmpty {
+                try db.cachedStatement(
+                    sql: "UPDATE deliveries SET state = 'done', due_ms = 0 WHERE group_name = ? AND sequence IN (SELECT value FROM json_each(?))"
+                ).execute(arguments: [group, Self.jsonArray(handled)])
+            }
             for outcome in outcomes {
                 switch outcome {
-                case .handled(let sequence):
-                    try db.execute(sql: "UPDATE deliveries SET state = 'done', due_ms = 0 WHERE group_name = ? AND sequence = ?", arguments: [group, sequence])
+                case .handled:
+                    continue
                 case .failed(let claimed, let error):
                     let reason = "\(error)"
                     switch DeliveryPlanning.afterFailure(attempt: claimed.event.attempt, error: error, options: options, nowMilliseconds: now) {
@@ -334,6 +386,21 @@ package final class SQLiteEventBus: EventBus {
         }
     }
 
+    /// The envelope in columns `offset…offset+6` (id, topic, subject, source, time_ms,
+    /// extensions, payload): by position, which is cheaper than by name on the hot path.
+    private static func envelope(_ row: Row, from offset: Int) throws -> EventEnvelope {
+        let payload: Data = row[offset + 6]
+        return EventEnvelope(
+            id: row[offset],
+            type: row[offset + 1],
+            source: row[offset + 3],
+            time: Date(unixMilliseconds: row[offset + 4]),
+            subject: row[offset + 2],
+            payload: Array(payload),
+            extensions: try ExtensionsCoding.decode(row[offset + 5])
+        )
+    }
+
     private static func envelope(_ row: Row, idColumn: String = "id") throws -> EventEnvelope {
         let payload: Data = row["payload"]
         return EventEnvelope(
@@ -345,6 +412,11 @@ package final class SQLiteEventBus: EventBus {
             payload: Array(payload),
             extensions: try ExtensionsCoding.decode(row["extensions"])
         )
+    }
+
+    /// `[1,2,3]`: a list of sequences as one statement argument, for `json_each`.
+    private static func jsonArray(_ sequences: [Int64]) -> String {
+        "[" + sequences.map(String.init).joined(separator: ",") + "]"
     }
 
     private static func placeholders(_ count: Int) -> String {

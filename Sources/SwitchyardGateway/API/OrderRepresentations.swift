@@ -45,6 +45,8 @@ struct OrderDetail: Encodable, Sendable {
     var totalCents: Int64
     /// RFC 3339, UTC, milliseconds.
     var createdAt: String
+    /// When the order was marked shipped (RFC 3339); absent while it is placed.
+    var shippedAt: String?
 
     init(_ order: Orders_Order) {
         id = order.id
@@ -52,7 +54,12 @@ struct OrderDetail: Encodable, Sendable {
         customerId = order.customerID
         lines = order.lines.map { Line(sku: $0.sku, quantity: $0.quantity, unitPriceCents: $0.unitPriceCents) }
         totalCents = order.totalCents
-        createdAt = Date(timeIntervalSince1970: TimeInterval(order.createdAtUnixMs) / 1000)
+        createdAt = Self.timestamp(unixMilliseconds: order.createdAtUnixMs)
+        shippedAt = order.shippedAtUnixMs > 0 ? Self.timestamp(unixMilliseconds: order.shippedAtUnixMs) : nil
+    }
+
+    private static func timestamp(unixMilliseconds: Int64) -> String {
+        Date(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
             .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

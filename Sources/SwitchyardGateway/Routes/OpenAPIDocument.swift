@@ -185,7 +185,8 @@ enum OpenAPIDocument {
               "customerId": { "type": "string" },
               "lines": { "type": "array", "minItems": 1, "items": { "$ref": "#/components/schemas/OrderLine" } },
               "totalCents": { "type": "integer", "minimum": 0 },
-              "createdAt": { "type": "string", "format": "date-time" }
+              "createdAt": { "type": "string", "format": "date-time" },
+              "shippedAt": { "type": "string", "format": "date-time", "description": "When the order was marked shipped; absent while it is placed." }
             }
           },
           "PlaceOrder": {

@@ -32,14 +32,17 @@ package struct Order: Sendable, Hashable {
     package var lines: [OrderLine]
     package var totalCents: Int64
     package var createdAt: Date
+    /// When the order was marked shipped; nil while it is `placed`.
+    package var shippedAt: Date?
 
-    package init(id: String, customerID: String, status: OrderStatus, lines: [OrderLine], totalCents: Int64, createdAt: Date) {
+    package init(id: String, customerID: String, status: OrderStatus, lines: [OrderLine], totalCents: Int64, createdAt: Date, shippedAt: Date? = nil) {
         self.id = id
         self.customerID = customerID
         self.status = status
         self.lines = lines
         self.totalCents = totalCents
         self.createdAt = createdAt
+        self.shippedAt = shippedAt
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 package import Logging
 import SwitchyardContracts
 package import SwitchyardEventBus
@@ -23,7 +24,7 @@ package struct ShipmentDispatchedHandler<Repository: OrdersRepository>: Sendable
         } catch {
             throw PoisonEvent(reason: "\(error)")
         }
-        switch try await repository.markShipped(orderID: event.orderId, eventID: delivered.envelope.id, group: Self.group) {
+        switch try await repository.markShipped(orderID: event.orderId, eventID: delivered.envelope.id, group: Self.group, at: Date()) {
         case .marked:
             logger.info("order shipped", metadata: ["switchyard.order.id": "\(event.orderId)", "switchyard.shipment.id": "\(event.shipmentId)"])
         case .alreadyApplied:

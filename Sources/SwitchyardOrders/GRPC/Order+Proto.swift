@@ -17,6 +17,7 @@ extension Order {
             }
             message.totalCents = totalCents
             message.createdAtUnixMs = createdAt.unixMilliseconds
+            if let shippedAt { message.shippedAtUnixMs = shippedAt.unixMilliseconds }
         }
     }
 }

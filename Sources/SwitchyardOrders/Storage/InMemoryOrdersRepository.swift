@@ -1,3 +1,4 @@
+package import Foundation
 import SwitchyardRuntime
 package import SwitchyardEventBus
 import Synchronization
@@ -30,11 +31,12 @@ package final class InMemoryOrdersRepository: OrdersRepository {
     /// Events queued so far (in-memory stand-in for the outbox table).
     package var outbox: [EventEnvelope] { state.withLock { $0.outbox } }
 
-    package func markShipped(orderID: String, eventID: String, group: String) async throws -> ShipmentOutcome {
+    package func markShipped(orderID: String, eventID: String, group: String, at shippedAt: Date) async throws -> ShipmentOutcome {
         state.withLock { state in
             guard state.orders[orderID] != nil else { return .orderNotFound }
             guard state.inbox.insert("\(group)/\(eventID)").inserted else { return .alreadyApplied }
             state.orders[orderID]?.status = .shipped
+            state.orders[orderID]?.shippedAt = shippedAt
             return .marked
         }
     }

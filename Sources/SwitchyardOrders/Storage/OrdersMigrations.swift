@@ -34,6 +34,9 @@ enum OrdersMigrations {
         // The transactional outbox (order.placed) and the inbox (shipment.dispatched).
         Outbox.registerMigration(in: &migrator)
         Inbox.registerMigration(in: &migrator)
+        migrator.registerMigration("v2: when an order shipped") { db in
+            try db.execute(sql: "ALTER TABLE orders ADD COLUMN shipped_at_ms INTEGER")
+        }
         return migrator
     }
 }

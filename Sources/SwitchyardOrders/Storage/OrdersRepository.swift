@@ -1,3 +1,4 @@
+package import Foundation
 package import SwitchyardEventBus
 
 /// An order as stored with its idempotency key's fingerprint.
@@ -39,9 +40,9 @@ package protocol OrdersRepository: Sendable {
     /// overwrites: an existing key is reported (and nothing is queued).
     func insert(_ order: Order, idempotencyKey: String, fingerprint: String, events: [EventEnvelope]) async throws -> OrderInsertOutcome
 
-    /// Marks an order shipped, recording `eventID` for `group` in the inbox in the same
-    /// transaction, so a redelivered event changes nothing.
-    func markShipped(orderID: String, eventID: String, group: String) async throws -> ShipmentOutcome
+    /// Marks an order shipped at `shippedAt`, recording `eventID` for `group` in the inbox in
+    /// the same transaction, so a redelivered event changes nothing.
+    func markShipped(orderID: String, eventID: String, group: String, at shippedAt: Date) async throws -> ShipmentOutcome
 
     /// A customer's orders, newest first, starting after `cursor`.
     func orders(customerID: String, after cursor: OrderCursor?, limit: Int) async throws -> OrdersPage

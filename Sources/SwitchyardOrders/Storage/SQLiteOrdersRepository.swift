@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 package import GRDB
 package import SwitchyardEventBus
 import SwitchyardRuntime
@@ -52,13 +52,16 @@ package struct SQLiteOrdersRepository: OrdersRepository {
         }
     }
 
-    package func markShipped(orderID: String, eventID: String, group: String) async throws -> ShipmentOutcome {
+    package func markShipped(orderID: String, eventID: String, group: String, at shippedAt: Date) async throws -> ShipmentOutcome {
         try await database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE id = ?", arguments: [orderID]) != nil else {
                 return .orderNotFound
             }
             guard try Inbox.record(eventID: eventID, group: group, in: db) else { return .alreadyApplied }
-            try db.execute(sql: "UPDATE orders SET status = 'shipped' WHERE id = ?", arguments: [orderID])
+            try db.execute(
+                sql: "UPDATE orders SET status = 'shipped', shipped_at_ms = ? WHERE id = ?",
+                arguments: [shippedAt.unixMilliseconds, orderID]
+            )
             return .marked
         }
     }
@@ -91,7 +94,7 @@ package struct SQLiteOrdersRepository: OrdersRepository {
     // MARK: - Reads shared by the calls above
 
     private static func fetchOrder(_ db: Database, id: String) throws -> Order? {
-        let statement = try db.cachedStatement(sql: "SELECT customer_id, status, total_cents, created_at_ms FROM orders WHERE id = ?")
+        let statement = try db.cachedStatement(sql: "SELECT customer_id, status, total_cents, created_at_ms, shipped_at_ms FROM orders WHERE id = ?")
         guard let row = try Row.fetchOne(statement, arguments: [id]) else { return nil }
         let linesStatement = try db.cachedStatement(
             sql: "SELECT sku, quantity, unit_price_cents FROM order_lines WHERE order_id = ? ORDER BY line_number"
@@ -107,7 +110,8 @@ package struct SQLiteOrdersRepository: OrdersRepository {
             status: OrderStatus(rawValue: status) ?? .placed,
             lines: lines,
             totalCents: row["total_cents"],
-            createdAt: Date(unixMilliseconds: row["created_at_ms"])
+            createdAt: Date(unixMilliseconds: row["created_at_ms"]),
+            shippedAt: (row["shipped_at_ms"] as Int64?).map(Date.init(unixMilliseconds:))
         )
     }
 
