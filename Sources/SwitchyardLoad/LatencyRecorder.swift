@@ -7,6 +7,8 @@ import Synchronization
 package struct LatencySample: Sendable {
     package private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     package private(set) var errors: UInt64 = 0
+    /// What the first failed request threw, so a run full of errors says why.
+    package private(set) var firstError: String?
 
     package init() {}
 
@@ -15,14 +17,16 @@ package struct LatencySample: Sendable {
         _ = histogram.record(Self.microseconds(latency))
     }
 
-    package mutating func recordError() {
+    package mutating func recordError(_ error: (any Error)? = nil) {
         errors += 1
+        if firstError == nil, let error { firstError = "\(error)" }
     }
 
     /// Adds everything `other` recorded.
     package mutating func merge(_ other: LatencySample) {
         histogram.add(other.histogram)
         errors += other.errors
+        firstError = firstError ?? other.firstError
     }
 
     package var count: UInt64 { histogram.totalCount }
@@ -47,7 +51,7 @@ final class LatencyRecorder: Sendable {
     private let sample = Mutex(LatencySample())
 
     func record(_ latency: Duration) { sample.withLock { $0.record(latency) } }
-    func recordError() { sample.withLock { $0.recordError() } }
+    func recordError(_ error: any Error) { sample.withLock { $0.recordError(error) } }
     func reset() { sample.withLock { $0 = LatencySample() } }
     var snapshot: LatencySample { sample.withLock { $0 } }
 }

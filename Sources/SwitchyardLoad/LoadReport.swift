@@ -7,11 +7,12 @@ package enum LoadReport {
     /// p999_us=… max_us=… ok=… errors=…`.
     package static func line(_ result: LoadResult) -> String {
         let s = result.sample
-        return String(
+        let line = String(
             format: "rps=%.1f p50_us=%llu p90_us=%llu p99_us=%llu p999_us=%llu max_us=%llu ok=%llu errors=%llu",
             result.rate, s.microseconds(atPercentile: 50), s.microseconds(atPercentile: 90), s.microseconds(atPercentile: 99),
             s.microseconds(atPercentile: 99.9), s.histogram.max, result.requests, result.errors
         )
+        return s.firstError.map { line + " first_error=\"\($0)\"" } ?? line
     }
 
     /// The result as a JSON object, for scripts.
@@ -32,6 +33,7 @@ package enum LoadReport {
                 "mean": (s.histogram.mean * 10).rounded() / 10,
             ],
         ]
+        if let firstError = s.firstError { object["firstError"] = firstError }
         switch result.plan.mode {
         case .closed(let concurrency):
             object["mode"] = "closed"

@@ -71,7 +71,7 @@ package struct LoadRunner<Target: LoadTarget>: Sendable {
                         } catch is CancellationError {
                             throw CancellationError()
                         } catch {
-                            recorder.recordError()
+                            recorder.recordError(error)
                         }
                     }
                 }
