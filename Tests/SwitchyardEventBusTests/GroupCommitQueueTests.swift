@@ -9,16 +9,9 @@ struct GroupCommitQueueTests {
     func queuedBatchesShareACommit() async throws {
         let queue = GroupCommitQueue<Int>()
         let commits = CommitLog<Int>()
-        let gate = Gate()
+        let gate = Latch()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // The first caller leads; its commit waits at the gate.
-            group.addTask {
-                try await queue.submit([0]) { items in
-                    commits.append(items)
-                    await gate.wait()
-                }
-            }
-            try await eventually("the first commit to start") { commits.count == 1 }
+            try await startHeldCommit(queue, log: commits, gate: gate, in: &group)
             for caller in 1...10 {
                 group.addTask {
                     try await queue.submit([caller * 10, caller * 10 + 1]) { items in commits.append(items) }
@@ -52,15 +45,9 @@ struct GroupCommitQueueTests {
     func roundsAreBounded() async throws {
         let queue = GroupCommitQueue<Int>(maxItemsPerCommit: 3)
         let commits = CommitLog<Int>()
-        let gate = Gate()
+        let gate = Latch()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await queue.submit([0]) { items in
-                    commits.append(items)
-                    await gate.wait()
-                }
-            }
-            try await eventually("the first commit to start") { commits.count == 1 }
+            try await startHeldCommit(queue, log: commits, gate: gate, in: &group)
             group.addTask { try await queue.submit([1, 2]) { commits.append($0) } }
             try await eventually("one batch queued") { queue.queuedBatches == 1 }
             group.addTask { try await queue.submit([3, 4]) { commits.append($0) } }
@@ -74,35 +61,24 @@ struct GroupCommitQueueTests {
     }
 }
 
+/// Starts a caller of `[0]` that leads and whose commit then waits at `gate`, so whatever is
+/// submitted next queues behind it; returns once that commit has begun.
+private func startHeldCommit(
+    _ queue: GroupCommitQueue<Int>, log: CommitLog<Int>, gate: Latch, in group: inout ThrowingTaskGroup<Void, any Error>
+) async throws {
+    group.addTask {
+        try await queue.submit([0]) { items in
+            log.append(items)
+            await gate.wait()
+        }
+    }
+    try await eventually("the first commit to start") { log.count == 1 }
+}
+
 /// The batches each commit received, in order.
 private final class CommitLog<Item: Sendable>: Sendable {
     private let log = Mutex<[[Item]]>([])
     func append(_ items: [Item]) { log.withLock { $0.append(items) } }
     var all: [[Item]] { log.withLock { $0 } }
     var count: Int { log.withLock { $0.count } }
-}
-
-/// Holds a commit until the test lets it go.
-private final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let openNow = state.withLock { state in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if openNow { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
 }
