@@ -129,7 +129,7 @@ enum GRPCHeaders {
             case .string(let string):
                 headers.add(name: name, value: string)
             case .binary(let bytes):
-                headers.add(name: name, value: Base64.encode(bytes))
+                headers.add(name: name, value: Base64.encode(bytes, padded: true))
             }
         }
         if !sawTimeout, let timeout {

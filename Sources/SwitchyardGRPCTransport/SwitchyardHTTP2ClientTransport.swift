@@ -293,13 +293,12 @@ package final class SwitchyardHTTP2ClientTransport: ClientTransport {
     private let logger: Logger
     private let connectionOptions: GRPCClientConnection.Options
     private let state: Mutex<State>
-    private let groupShutDown = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - target: Where to connect.
     ///   - configuration: Connections, limits, timeouts.
     ///   - eventLoopGroup: Loops to run connections on; by default the transport runs its own
-    ///     group, sized by `Configuration.eventLoopCount`, until `connect()` returns. Callers'
+    ///     group, sized by `Configuration.eventLoopCount`, until the transport is released. Callers'
     ///     tasks run on these loops while they run a call, so code that blocks inside a call's
     ///     response handler stalls the loop's connection.
     ///   - logger: For connection-level events, at debug level.
@@ -337,8 +336,7 @@ package final class SwitchyardHTTP2ClientTransport: ClientTransport {
     }
 
     deinit {
-        // A transport whose `connect()` never ran still owns its threads.
-        if ownsGroup, !groupShutDown.exchange(true, ordering: .relaxed) {
+        if ownsGroup {
             group.shutdownGracefully { _ in }
         }
     }
@@ -391,9 +389,10 @@ package final class SwitchyardHTTP2ClientTransport: ClientTransport {
         }
         continuation.finish()
         failWaiters(RPCError(code: .unavailable, message: "The client transport stopped."))
-        if ownsGroup, !groupShutDown.exchange(true, ordering: .relaxed) {
-            try? await group.shutdownGracefully()
-        }
+        // The transport's own loops stop in `deinit`, not here: a caller's task may still be
+        // leaving a loop's executor after its call ended, and a job enqueued on a loop that
+        // has shut down is dropped, leaving that task suspended for ever. Every such task
+        // holds the transport until it is off the loop.
     }
 
     package func beginGracefulShutdown() {
@@ -530,6 +529,8 @@ package final class SwitchyardHTTP2ClientTransport: ClientTransport {
 
         case .closed(let slot, let id):
             loop.liveTasks -= 1
+            // It may have closed before `.connected` made it ready.
+            state.withLock { $0.unready(slot: slot, id: id) }
             guard case .connected(let connection, let since) = loop.slots[slot].phase, connection.id == id else { return }
             if loop.shuttingDown {
                 loop.slots[slot].phase = .idle

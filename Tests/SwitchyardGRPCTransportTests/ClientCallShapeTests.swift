@@ -26,7 +26,8 @@ struct ClientCallShapeTests {
     func emptyMessages(server kind: PeerServerKind) async throws {
         try await withPeerServer(kind, services: [EchoService()]) { server in
             try await withSwitchyardClient(port: server.port) { client in
-                #expect(try await client.rawCall("Unary", []).message == [])
+                let echoed = try await client.rawCall("Unary", []).message
+                #expect(echoed == [])
             }
         }
     }
@@ -76,7 +77,8 @@ struct ClientCallShapeTests {
         try await withPeerServer(kind, services: [EchoService()]) { server in
             try await withSwitchyardClient(port: server.port) { client in
                 let sent = (0..<20).map { [UInt8($0)] }
-                #expect(try await client.chat(sent) == sent)
+                let received = try await client.chat(sent)
+                #expect(received == sent)
             }
         }
     }
@@ -101,7 +103,8 @@ struct ClientCallShapeTests {
                 #expect(crash?.code == .unknown)
                 let missing = await rpcError { _ = try await client.rawUnary(service: "test.Nope", method: "Nothing", message: []) }
                 #expect(missing?.code == .unimplemented)
-                #expect(try await client.rawCall("Unary", [7]).message == [7])
+                let after = try await client.rawCall("Unary", [7]).message
+                #expect(after == [7])
             }
         }
     }
@@ -175,7 +178,8 @@ struct ClientCallShapeTests {
                 let response = await rpcError { _ = try await client.rawCall("Unary", [UInt8](repeating: 1, count: 11), options: options).message }
                 #expect(response?.code == .resourceExhausted)
 
-                #expect(try await client.rawCall("Unary", [UInt8](repeating: 1, count: 10), options: options).message.count == 10)
+                let atLimit = try await client.rawCall("Unary", [UInt8](repeating: 1, count: 10), options: options).message
+                #expect(atLimit.count == 10)
             }
         }
     }

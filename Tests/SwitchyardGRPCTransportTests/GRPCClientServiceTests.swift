@@ -1,0 +1,36 @@
+import GRPCCore
+import SwitchyardRuntime
+import SwitchyardTestSupport
+import Testing
+
+/// The runtime's client wiring on both transport kinds: a client found through the address
+/// book (as in `switchyard dev`), before and after its server publishes.
+@Suite("GRPCClientService: transports and published addresses")
+struct GRPCClientServiceTests {
+    @Test("A client on a published target waits for the address, then calls through it", arguments: GRPCClientTransportKind.allCases)
+    func publishedTarget(kind: GRPCClientTransportKind) async throws {
+        let book = ServiceAddressBook()
+        let server = try GRPCServerService(
+            name: "echo",
+            configuration: .init(port: 0, transport: .switchyard),
+            services: [EchoService()],
+            logger: .silent,
+            onListening: { address in book.publish(address, for: "echo") }
+        )
+        let client = try GRPCClientService(name: "echo", target: .published(service: "echo", book: book), transport: kind)
+        // The client first: it runs before its downstream has an address, as in dev mode.
+        try await withRunningServices([client, server]) { _ in
+            let reply = try await eventually("a call through the published address", timeout: .seconds(15)) {
+                try? await client.client.rawCall("Unary", [4], options: .timeout(.seconds(5), waitForReady: true)).message
+            }
+            #expect(reply == [4])
+        }
+    }
+
+    @Test("The transport key: switchyard by default, grpc-nio selectable, anything else rejected")
+    func transportKey() throws {
+        #expect(GRPCClientConfiguration(port: 1).transport == .switchyard)
+        #expect(GRPCClientTransportKind(rawValue: "grpc-nio") == .grpcNIO)
+        #expect(GRPCClientTransportKind(rawValue: "nio") == nil)
+    }
+}
