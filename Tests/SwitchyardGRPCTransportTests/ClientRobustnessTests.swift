@@ -15,9 +15,10 @@ struct ClientRobustnessTests {
         try await withSwitchyardClient(port: port) { client in
             let clock = ContinuousClock()
             let start = clock.now
-            let error = await rpcError { _ = try await client.rawCall("Unary", [1], options: .timeout(.seconds(30), waitForReady: false)).message }
+            let error = await rpcError { _ = try await client.rawCall("Unary", [1], options: .timeout(.seconds(60), waitForReady: false)).message }
             #expect(error?.code == .unavailable)
-            #expect(clock.now - start < .seconds(5))
+            // Fast means a refused connect, not the call's minute (slack for a loaded machine).
+            #expect(clock.now - start < .seconds(20))
 
             // Later calls (during the backoff) fail at once too.
             let again = await rpcError { _ = try await client.rawCall("Unary", [1], options: .timeout(.seconds(30), waitForReady: false)).message }
@@ -33,9 +34,9 @@ struct ClientRobustnessTests {
         let probe = HandlerProbe()
         try await withPeerServer(kind, services: [EchoService(probe: probe)]) { server in
             try await withSwitchyardClient(port: server.port) { client in
-                let header = String(decoding: try await client.rawCall("Timeout", options: .timeout(.seconds(5))).message, as: UTF8.self)
+                let header = String(decoding: try await client.rawCall("Timeout", options: .timeout(.seconds(30))).message, as: UTF8.self)
                 let timeout = try #require(GRPCTimeout.parse(header), "grpc-timeout: '\(header)'")
-                #expect(timeout <= .seconds(5) && timeout > .seconds(4))
+                #expect(timeout <= .seconds(30) && timeout > .seconds(20))
 
                 let clock = ContinuousClock()
                 let start = clock.now
@@ -43,11 +44,11 @@ struct ClientRobustnessTests {
                     _ = try await client.rawCall("Hang", metadata: ["x-name": "deadline"], options: .timeout(.milliseconds(300))).message
                 }
                 #expect(error?.code == .deadlineExceeded)
-                #expect(clock.now - start < .seconds(5))
+                #expect(clock.now - start < .seconds(20))
                 try await eventually("the handler to see the cancellation", timeout: .seconds(10)) {
                     probe.cancelledCalls.contains("deadline")
                 }
-                #expect(try await client.rawCall("Unary", [2], options: .timeout(.seconds(5))).message == [2])
+                #expect(try await client.rawCall("Unary", [2], options: .timeout(.seconds(20))).message == [2])
             }
         }
     }
@@ -71,7 +72,7 @@ struct ClientRobustnessTests {
                 try await eventually("the handler to see the cancellation", timeout: .seconds(10)) {
                     probe.cancelledCalls.contains("cancel")
                 }
-                #expect(try await client.rawCall("Unary", [1], options: .timeout(.seconds(5))).message == [1])
+                #expect(try await client.rawCall("Unary", [1], options: .timeout(.seconds(20))).message == [1])
             }
         }
     }
@@ -82,7 +83,7 @@ struct ClientRobustnessTests {
         try await withPeerServer(kind, services: [EchoService(probe: probe)]) { server in
             let proxy = try await TCPProxy.start(upstreamPort: server.port)
             try await withSwitchyardClient(port: proxy.port) { client in
-                #expect(try await client.rawCall("Unary", [1], options: .timeout(.seconds(5))).message == [1])
+                #expect(try await client.rawCall("Unary", [1], options: .timeout(.seconds(20))).message == [1])
                 let error = await withTaskGroup(of: RPCError?.self) { group in
                     group.addTask {
                         await rpcError {
@@ -96,7 +97,7 @@ struct ClientRobustnessTests {
                 #expect(error?.code == .unavailable)
                 // The transport reconnects at once; calls made while it does may fail fast.
                 let answer = try await eventually("a call on a new connection", timeout: .seconds(10)) {
-                    try? await client.rawCall("Unary", [2], options: .timeout(.seconds(5))).message
+                    try? await client.rawCall("Unary", [2], options: .timeout(.seconds(20))).message
                 }
                 #expect(answer == [2])
             }
@@ -115,7 +116,7 @@ struct ClientRobustnessTests {
         try await withSwitchyardClient(port: port) { client in
             try await withPeerServer(kind, port: port, services: [EchoService(probe: probe, gate: gate)]) { server in
                 let reply = try await eventually("the first connection", timeout: .seconds(10)) {
-                    try? await client.rawCall("Unary", [1], options: .timeout(.seconds(5))).message
+                    try? await client.rawCall("Unary", [1], options: .timeout(.seconds(20))).message
                 }
                 #expect(reply == [1])
                 try await withThrowingTaskGroup(of: [UInt8].self) { group in
@@ -135,7 +136,7 @@ struct ClientRobustnessTests {
 
             try await withPeerServer(kind, port: port, services: [EchoService()]) { _ in
                 let answer = try await eventually("a call to the restarted server", timeout: .seconds(15)) {
-                    try? await client.rawCall("Unary", [3], options: .timeout(.seconds(5))).message
+                    try? await client.rawCall("Unary", [3], options: .timeout(.seconds(20))).message
                 }
                 #expect(answer == [3])
             }
@@ -155,7 +156,7 @@ struct ClientRobustnessTests {
                 try await eventually("the call to reach its handler", timeout: .seconds(10)) { probe.startedCalls.contains("block") }
                 client.beginGracefulShutdown()
                 await #expect(throws: (any Error).self) {
-                    _ = try await client.rawCall("Unary", [1], options: .timeout(.seconds(5))).message
+                    _ = try await client.rawCall("Unary", [1], options: .timeout(.seconds(20))).message
                 }
                 gate.open()
                 #expect(try await inFlight == [5])
@@ -188,7 +189,7 @@ struct ClientRobustnessTests {
 
                     publish.yield(.init(host: "127.0.0.1", port: serverB.port))
                     try await eventually("calls to reach the new address", timeout: .seconds(10)) {
-                        _ = try? await client.rawCall("Block", [2], options: .timeout(.seconds(5))).message
+                        _ = try? await client.rawCall("Block", [2], options: .timeout(.seconds(20))).message
                         return !probeB.startedCalls.isEmpty
                     }
                     publish.finish()
@@ -203,9 +204,9 @@ struct ClientRobustnessTests {
             var configuration = SwitchyardHTTP2ClientTransport.Configuration()
             configuration.maxResponseMessageBytes = 1024
             try await withSwitchyardClient(port: server.port, configuration: configuration) { client in
-                let error = await rpcError { _ = try await client.rawCall("Unary", [UInt8](repeating: 9, count: 2048), options: .timeout(.seconds(5))).message }
+                let error = await rpcError { _ = try await client.rawCall("Unary", [UInt8](repeating: 9, count: 2048), options: .timeout(.seconds(20))).message }
                 #expect(error?.code == .resourceExhausted)
-                let atLimit = try await client.rawCall("Unary", [UInt8](repeating: 9, count: 1024), options: .timeout(.seconds(5))).message
+                let atLimit = try await client.rawCall("Unary", [UInt8](repeating: 9, count: 1024), options: .timeout(.seconds(20))).message
                 #expect(atLimit.count == 1024)
             }
         }

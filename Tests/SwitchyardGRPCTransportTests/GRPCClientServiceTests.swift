@@ -20,8 +20,8 @@ struct GRPCClientServiceTests {
         let client = try GRPCClientService(name: "echo", target: .published(service: "echo", book: book), transport: kind)
         // The client first: it runs before its downstream has an address, as in dev mode.
         try await withRunningServices([client, server]) { _ in
-            let reply = try await eventually("a call through the published address", timeout: .seconds(15)) {
-                try? await client.client.rawCall("Unary", [4], options: .timeout(.seconds(5), waitForReady: true)).message
+            let reply = try await eventually("a call through the published address", timeout: .seconds(30)) {
+                try? await client.client.rawCall("Unary", [4], options: .timeout(.seconds(20), waitForReady: true)).message
             }
             #expect(reply == [4])
         }
