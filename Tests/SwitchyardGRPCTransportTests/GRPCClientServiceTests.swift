@@ -27,10 +27,18 @@ struct GRPCClientServiceTests {
         }
     }
 
-    @Test("The transport key: switchyard by default, grpc-nio selectable, anything else rejected")
-    func transportKey() throws {
-        #expect(GRPCClientConfiguration(port: 1).transport == .switchyard)
-        #expect(GRPCClientTransportKind(rawValue: "grpc-nio") == .grpcNIO)
-        #expect(GRPCClientTransportKind(rawValue: "nio") == nil)
+    @Test("<scope>.transport: switchyard by default, grpc-nio from the environment or command line, anything else refused")
+    func transportKey() async throws {
+        let defaults = try await SwitchyardConfigReader.make(environment: [:])
+        #expect(try GRPCClientConfiguration.transport(reader: defaults, key: "gateway.orders.transport") == .switchyard)
+
+        let fromEnvironment = try await SwitchyardConfigReader.make(environment: ["SWITCHYARD_GATEWAY_ORDERS_TRANSPORT": "grpc-nio"])
+        #expect(try GRPCClientConfiguration.transport(reader: fromEnvironment, key: "gateway.orders.transport") == .grpcNIO)
+        #expect(try GRPCClientConfiguration.transport(reader: fromEnvironment, key: "orders.inventory.transport") == .switchyard)
+
+        let bad = try await SwitchyardConfigReader.make(commandLine: ["orders.inventory.transport": "nio"], environment: [:])
+        #expect(throws: ConfigurationValueError.self) {
+            try GRPCClientConfiguration.transport(reader: bad, key: "orders.inventory.transport")
+        }
     }
 }
