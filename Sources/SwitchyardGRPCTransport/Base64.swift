@@ -11,8 +11,14 @@ enum Base64 {
         return table
     }()
 
-    /// Unpadded standard base64 of `bytes`.
-    static func encode(_ bytes: [UInt8]) -> String {
+    /// Standard base64 of `bytes`, unpadded unless `padded`.
+    ///
+    /// - Parameters:
+    ///   - bytes: What to encode.
+    ///   - padded: Whether to end with `=` padding. The spec says senders should not, but
+    ///     grpc-swift-nio-transport only decodes padded values (it passes an unpadded one on as
+    ///     a string), so the client pads what it sends.
+    static func encode(_ bytes: [UInt8], padded: Bool = false) -> String {
         var output = [UInt8]()
         output.reserveCapacity((bytes.count * 4 + 2) / 3)
         var index = 0
@@ -29,11 +35,13 @@ enum Base64 {
             let value = UInt32(bytes[index]) << 16
             output.append(alphabet[Int(value >> 18 & 0x3F)])
             output.append(alphabet[Int(value >> 12 & 0x3F)])
+            if padded { output.append(contentsOf: "==".utf8) }
         case 2:
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
             output.append(alphabet[Int(value >> 18 & 0x3F)])
             output.append(alphabet[Int(value >> 12 & 0x3F)])
             output.append(alphabet[Int(value >> 6 & 0x3F)])
+            if padded { output.append(UInt8(ascii: "=")) }
         default:
             break
         }

@@ -106,6 +106,183 @@ enum GRPCHeaders {
         return MethodDescriptor(fullyQualifiedService: service, method: method)
     }
 
+    // MARK: Client side
+
+    /// The header block that opens a call: pseudo-headers first (RFC 9113 §8.3), then
+    /// `content-type`, `te` and the caller's metadata (names lowercased, `-bin` values base64).
+    /// `timeout` becomes `grpc-timeout` unless the metadata already carries one (grpc-swift's
+    /// executor puts the remaining time there itself).
+    static func requestHeaders(path: String, authority: String, metadata: Metadata, timeout: Duration?) -> HPACKHeaders {
+        var headers = HPACKHeaders()
+        headers.reserveCapacity(7 + metadata.count)
+        headers.add(name: ":method", value: "POST")
+        headers.add(name: ":scheme", value: "http")
+        headers.add(name: ":path", value: path)
+        headers.add(name: ":authority", value: authority)
+        headers.add(name: "content-type", value: "application/grpc")
+        headers.add(name: "te", value: "trailers")
+        var sawTimeout = false
+        for (key, value) in metadata {
+            let name = key.lowercased()
+            if name == timeoutHeader { sawTimeout = true }
+            switch value {
+            case .string(let string):
+                headers.add(name: name, value: string)
+            case .binary(let bytes):
+                headers.add(name: name, value: Base64.encode(bytes, padded: true))
+            }
+        }
+        if !sawTimeout, let timeout {
+            headers.add(name: timeoutHeader, value: GRPCTimeout.encode(timeout))
+        }
+        return headers
+    }
+
+    /// What the first header block of a response means to a client.
+    enum ResponseHead {
+        /// Response headers: messages and trailers follow.
+        case metadata(Metadata)
+        /// A trailers-only response, or a response that is not gRPC at all (mapped to a status
+        /// as https://github.com/grpc/grpc/blob/master/doc/http-grpc-status-mapping.md says).
+        case status(Status, Metadata)
+        /// An informational (1xx) response: the real one follows.
+        case informational
+    }
+
+    /// Reads the first header block of a response, as grpc-swift's own transport does: a
+    /// non-200 `:status` without `grpc-status` becomes the mapped code, a missing gRPC
+    /// content type is INTERNAL, and compression (which this client never offers) is INTERNAL.
+    static func responseHead(_ headers: HPACKHeaders, endStream: Bool) -> ResponseHead {
+        var httpStatus: String?
+        var contentType: String?
+        var grpcStatus: String?
+        var encoding: String?
+        for (name, value, _) in headers {
+            switch name {
+            case ":status": httpStatus = value
+            case "content-type": contentType = value
+            case "grpc-status": grpcStatus = value
+            case "grpc-encoding": encoding = value
+            default: break
+            }
+        }
+        if httpStatus != "200", grpcStatus == nil {
+            guard let code = httpStatus.flatMap({ Int($0) }) else {
+                return .status(Status(code: .unknown, message: "HTTP status code is missing."), responseMetadata(headers))
+            }
+            if (100...199).contains(code) { return .informational }
+            return .status(
+                Status(code: statusCode(httpStatus: code), message: "Unexpected non-200 HTTP Status Code (\(code))."),
+                responseMetadata(headers)
+            )
+        }
+        guard let contentType, isGRPCContentType(contentType) else {
+            return .status(Status(code: .internalError, message: "Missing content-type header"), responseMetadata(headers))
+        }
+        if endStream {
+            let (status, metadata) = trailers(headers)
+            return .status(status, metadata)
+        }
+        if let encoding, encoding != "identity" {
+            return .status(
+                Status(code: .internalError, message: "The server picked a compression algorithm ('\(encoding)') the client does not know about."),
+                responseMetadata(headers)
+            )
+        }
+        return .metadata(responseMetadata(headers))
+    }
+
+    /// The status the trailers carry (percent-decoded message) and the rest of them as metadata.
+    /// Missing or malformed `grpc-status` is UNKNOWN, as gRPC specifies.
+    static func trailers(_ headers: HPACKHeaders) -> (Status, Metadata) {
+        var statusValue: String?
+        var message: String?
+        var metadata = Metadata()
+        metadata.reserveCapacity(headers.count)
+        for (name, value, _) in headers {
+            switch name {
+            case "grpc-status":
+                if statusValue == nil { statusValue = value }
+            case "grpc-message":
+                if message == nil { message = value }
+            default:
+                addMetadata(name: name, value: value, to: &metadata)
+            }
+        }
+        let status: Status
+        if let code = statusValue.flatMap({ Int($0) }).flatMap({ Status.Code(rawValue: $0) }) {
+            status = Status(code: code, message: message.map(percentDecoded) ?? "")
+        } else if let statusValue {
+            status = Status(code: .unknown, message: "Invalid 'grpc-status' in trailers (\(statusValue))")
+        } else {
+            status = Status(code: .unknown, message: "No 'grpc-status' value in trailers")
+        }
+        return (status, metadata)
+    }
+
+    /// Every header of a response block as metadata (pseudo-headers included, as grpc-swift's
+    /// transport passes them), `-bin` values base64-decoded.
+    static func responseMetadata(_ headers: HPACKHeaders) -> Metadata {
+        var metadata = Metadata()
+        metadata.reserveCapacity(headers.count)
+        for (name, value, _) in headers {
+            addMetadata(name: name, value: value, to: &metadata)
+        }
+        return metadata
+    }
+
+    private static func addMetadata(name: String, value: String, to metadata: inout Metadata) {
+        // A byte-wise suffix test: String.hasSuffix compares grapheme clusters.
+        if name.utf8.count > 4, name.utf8.reversed().starts(with: "nib-".utf8), let bytes = Base64.decode(value) {
+            metadata.addBinary(bytes, forKey: name)
+        } else {
+            metadata.addString(value, forKey: name)
+        }
+    }
+
+    /// The gRPC code for an HTTP status that came without `grpc-status`.
+    static func statusCode(httpStatus: Int) -> Status.Code {
+        switch httpStatus {
+        case 400: return .internalError
+        case 401: return .unauthenticated
+        case 403: return .permissionDenied
+        case 404: return .unimplemented
+        case 429, 502, 503, 504: return .unavailable
+        default: return .unknown
+        }
+    }
+
+    /// The inverse of `percentEncoded`: `%XX` becomes the byte; anything malformed stays as sent.
+    static func percentDecoded(_ message: String) -> String {
+        guard message.utf8.contains(UInt8(ascii: "%")) else { return message }
+        let input = Array(message.utf8)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(input.count)
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == UInt8(ascii: "%"), index + 2 < input.count,
+                let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+            {
+                bytes.append(high << 4 | low)
+                index += 3
+            } else {
+                bytes.append(byte)
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
     /// `grpc-message` encoding: printable ASCII except `%` passes, every other byte is `%XX`.
     static func percentEncoded(_ message: String) -> String {
         let utf8 = message.utf8

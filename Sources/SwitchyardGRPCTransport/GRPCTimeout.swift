@@ -22,4 +22,24 @@ package enum GRPCTimeout {
         default: return nil
         }
     }
+
+    /// `duration` as a header value: the finest unit whose amount fits the eight digits the
+    /// protocol allows, rounded up so the server never sees less time than the client allows.
+    package static func encode(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0, duration > .zero else { return "0n" }
+        // Nanoseconds, saturating: more than ~292 years is "forever" anyway.
+        let (wholeNanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, sumOverflow) = wholeNanos.addingReportingOverflow((attoseconds + 999_999_999) / 1_000_000_000)
+        let nanoseconds = overflow || sumOverflow ? Int64.max : sum
+        let maxAmount: Int64 = 99_999_999
+        let units: [(divisor: Int64, unit: Character)] = [
+            (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"), (3_600_000_000_000, "H"),
+        ]
+        for (divisor, unit) in units {
+            let amount = nanoseconds / divisor + (nanoseconds % divisor == 0 ? 0 : 1)
+            if amount <= maxAmount { return "\(amount)\(unit)" }
+        }
+        return "\(maxAmount)H"
+    }
 }

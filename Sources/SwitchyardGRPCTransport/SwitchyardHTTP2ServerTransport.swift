@@ -311,8 +311,8 @@ final class GRPCConnection: Sendable {
         self.executor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.newStreams = newStreams
-        self.remotePeer = Self.describe(channel.remoteAddress)
-        self.localPeer = Self.describe(channel.localAddress)
+        self.remotePeer = channel.remoteAddress.grpcPeerDescription
+        self.localPeer = channel.localAddress.grpcPeerDescription
     }
 
     /// Installs the HTTP/2 and gRPC handlers on a new connection. Runs on its event loop.
@@ -391,19 +391,6 @@ final class GRPCConnection: Sendable {
             stream.connection.finishResponse(of: stream)
         } else {
             stream.eventLoop.execute { stream.connection.finishResponse(of: stream) }
-        }
-    }
-
-    /// grpc-swift's peer format: `ipv4:127.0.0.1:1234`, `ipv6:[::1]:1234`, `unix:/path`.
-    private static func describe(_ address: SocketAddress?) -> String {
-        guard let address else { return "<unknown>" }
-        switch address {
-        case .v4:
-            return "ipv4:\(address.ipAddress ?? ""):\(address.port ?? 0)"
-        case .v6:
-            return "ipv6:[\(address.ipAddress ?? "")]:\(address.port ?? 0)"
-        case .unixDomainSocket:
-            return "unix:\(address.pathname ?? "")"
         }
     }
 }

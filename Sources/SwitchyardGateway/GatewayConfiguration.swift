@@ -13,9 +13,10 @@ package struct GatewayConfiguration: Sendable {
     package var requestTimeout: Duration
     /// `gateway.maxBodyBytes` (default 1048576): larger bodies are refused with 413.
     package var maxBodyBytes: Int
-    /// `gateway.orders.host` / `.port` (default 127.0.0.1:50052).
+    /// `gateway.orders.host` / `.port` (default 127.0.0.1:50052) / `.transport` (default
+    /// `switchyard`; also used when dev mode finds orders through its address book).
     package var orders: GRPCClientConfiguration
-    /// `gateway.inventory.host` / `.port` (default 127.0.0.1:50051).
+    /// `gateway.inventory.host` / `.port` (default 127.0.0.1:50051) / `.transport`.
     package var inventory: GRPCClientConfiguration
     /// `gateway.orders.maxConcurrentCalls` / `gateway.inventory.maxConcurrentCalls` (default
     /// 256 each): the bulkheads, calls in flight to each at once.
@@ -48,8 +49,16 @@ package struct GatewayConfiguration: Sendable {
             port: try reader.port(forKey: "gateway.http.port", default: Self.defaultHTTPPort),
             requestTimeout: .milliseconds(try reader.positiveInt(forKey: "gateway.requestTimeoutMilliseconds", default: 2000)),
             maxBodyBytes: try reader.positiveInt(forKey: "gateway.maxBodyBytes", default: 1 << 20),
-            orders: .init(host: reader.string(forKey: "gateway.orders.host", default: "127.0.0.1"), port: try reader.port(forKey: "gateway.orders.port", default: 50052)),
-            inventory: .init(host: reader.string(forKey: "gateway.inventory.host", default: "127.0.0.1"), port: try reader.port(forKey: "gateway.inventory.port", default: 50051)),
+            orders: .init(
+                host: reader.string(forKey: "gateway.orders.host", default: "127.0.0.1"),
+                port: try reader.port(forKey: "gateway.orders.port", default: 50052),
+                transport: try GRPCClientConfiguration.transport(reader: reader, key: "gateway.orders.transport")
+            ),
+            inventory: .init(
+                host: reader.string(forKey: "gateway.inventory.host", default: "127.0.0.1"),
+                port: try reader.port(forKey: "gateway.inventory.port", default: 50051),
+                transport: try GRPCClientConfiguration.transport(reader: reader, key: "gateway.inventory.transport")
+            ),
             ordersMaxConcurrentCalls: try reader.positiveInt(forKey: "gateway.orders.maxConcurrentCalls", default: 256),
             inventoryMaxConcurrentCalls: try reader.positiveInt(forKey: "gateway.inventory.maxConcurrentCalls", default: 256)
         )
@@ -62,8 +71,10 @@ package struct GatewayConfiguration: Sendable {
         .init(key: "gateway.maxBodyBytes", type: "int", defaultValue: "1048576", summary: "larger request bodies get 413"),
         .init(key: "gateway.orders.host", type: "string", defaultValue: "127.0.0.1", summary: "where the orders service listens"),
         .init(key: "gateway.orders.port", type: "int", defaultValue: "50052", summary: "the orders service's gRPC port"),
+        GRPCClientConfiguration.transportSetting(key: "gateway.orders.transport", downstream: "orders"),
         .init(key: "gateway.inventory.host", type: "string", defaultValue: "127.0.0.1", summary: "where the inventory service listens"),
         .init(key: "gateway.inventory.port", type: "int", defaultValue: "50051", summary: "the inventory service's gRPC port"),
+        GRPCClientConfiguration.transportSetting(key: "gateway.inventory.transport", downstream: "inventory"),
         .init(key: "gateway.orders.maxConcurrentCalls", type: "int", defaultValue: "256", summary: "bulkhead: calls to orders in flight at once"),
         .init(key: "gateway.inventory.maxConcurrentCalls", type: "int", defaultValue: "256", summary: "bulkhead: calls to inventory in flight at once"),
     ]

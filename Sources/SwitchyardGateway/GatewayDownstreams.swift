@@ -1,5 +1,4 @@
 package import GRPCCore
-package import GRPCNIOTransportHTTP2
 import SwiftProtobuf
 package import SwitchyardContracts
 package import SwitchyardRuntime
@@ -7,17 +6,17 @@ package import SwitchyardRuntime
 /// The gRPC services the gateway calls, each with its own call policy and bulkhead, so a slow
 /// inventory can never take the slots orders calls need (and the other way round).
 package struct GatewayDownstreams: Sendable {
-    package let orders: Orders_Orders.Client<HTTP2ClientTransport.Posix>
+    package let orders: Orders_Orders.Client<ErasedGRPCClientTransport>
     package let ordersPolicy: DownstreamCallPolicy
-    package let ordersHealth: Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix>
-    package let inventory: Inventory_Inventory.Client<HTTP2ClientTransport.Posix>
+    package let ordersHealth: Grpc_Health_V1_Health.Client<ErasedGRPCClientTransport>
+    package let inventory: Inventory_Inventory.Client<ErasedGRPCClientTransport>
     package let inventoryPolicy: DownstreamCallPolicy
-    package let inventoryHealth: Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix>
+    package let inventoryHealth: Grpc_Health_V1_Health.Client<ErasedGRPCClientTransport>
 
     package init(
-        orders: GRPCClient<HTTP2ClientTransport.Posix>,
+        orders: GRPCClient<ErasedGRPCClientTransport>,
         ordersPolicy: DownstreamCallPolicy,
-        inventory: GRPCClient<HTTP2ClientTransport.Posix>,
+        inventory: GRPCClient<ErasedGRPCClientTransport>,
         inventoryPolicy: DownstreamCallPolicy
     ) {
         self.orders = Orders_Orders.Client(wrapping: orders)

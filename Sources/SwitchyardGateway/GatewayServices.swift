@@ -38,8 +38,12 @@ package func makeGatewayServices(
     logger: Logger,
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) throws -> [any Service] {
-    let ordersClient = try GRPCClientService(name: "orders", target: orders ?? .address(configuration.orders))
-    let inventoryClient = try GRPCClientService(name: "inventory", target: inventory ?? .address(configuration.inventory))
+    let ordersClient = try GRPCClientService(name: "orders", target: orders ?? .address(configuration.orders), transport: configuration.orders.transport)
+    let inventoryClient = try GRPCClientService(
+        name: "inventory",
+        target: inventory ?? .address(configuration.inventory),
+        transport: configuration.inventory.transport
+    )
     let downstreams = GatewayDownstreams(
         orders: ordersClient.client,
         ordersPolicy: DownstreamCallPolicy(

@@ -10,7 +10,8 @@ package struct OrdersConfiguration: Sendable {
     package var grpc: GRPCServerConfiguration
     /// `orders.database.path` (default `<data.directory>/orders.sqlite`).
     package var databasePath: String
-    /// `orders.inventory.host` / `orders.inventory.port`: the inventory service.
+    /// `orders.inventory.host` / `.port` / `.transport`: the inventory service, and the
+    /// client's HTTP/2 implementation (default `switchyard`).
     package var inventory: GRPCClientConfiguration
     /// `orders.inventory.timeoutMilliseconds` (default 2000): a call's timeout when the
     /// caller set no deadline.
@@ -48,7 +49,8 @@ package struct OrdersConfiguration: Sendable {
             databasePath: reader.string(forKey: "orders.database.path", default: dataDirectory.path(for: "orders.sqlite")),
             inventory: GRPCClientConfiguration(
                 host: reader.string(forKey: "orders.inventory.host", default: "127.0.0.1"),
-                port: try reader.port(forKey: "orders.inventory.port", default: inventoryPort)
+                port: try reader.port(forKey: "orders.inventory.port", default: inventoryPort),
+                transport: try GRPCClientConfiguration.transport(reader: reader, key: "orders.inventory.transport")
             ),
             inventoryTimeout: .milliseconds(timeout),
             inventoryMaxConcurrentCalls: limit,
@@ -61,6 +63,7 @@ package struct OrdersConfiguration: Sendable {
             .init(key: "orders.database.path", type: "string", defaultValue: "<data.directory>/orders.sqlite", summary: "the orders service's SQLite file"),
             .init(key: "orders.inventory.host", type: "string", defaultValue: "127.0.0.1", summary: "where the inventory service listens"),
             .init(key: "orders.inventory.port", type: "int", defaultValue: "50051 (dev: inventory's port)", summary: "the inventory service's gRPC port"),
+            GRPCClientConfiguration.transportSetting(key: "orders.inventory.transport", downstream: "inventory"),
             .init(key: "orders.inventory.timeoutMilliseconds", type: "int", defaultValue: "2000", summary: "timeout of a call to inventory when no request deadline applies"),
             .init(key: "orders.inventory.maxConcurrentCalls", type: "int", defaultValue: "64", summary: "bulkhead: calls to inventory in flight at once"),
         ] + ConsumerOptions.settings(group: consumerGroup)

@@ -30,7 +30,11 @@ package func makeOrdersServices(
         logger: logger
     )
     let repository = SQLiteOrdersRepository(database: database)
-    let inventoryClient = try GRPCClientService(name: "inventory", target: inventory ?? .address(configuration.inventory))
+    let inventoryClient = try GRPCClientService(
+        name: "inventory",
+        target: inventory ?? .address(configuration.inventory),
+        transport: configuration.inventory.transport
+    )
     let reservations = GRPCStockReservations(
         client: inventoryClient.client,
         policy: DownstreamCallPolicy(

@@ -121,6 +121,19 @@ struct EchoService: RegistrableRPCService {
             }
         }
 
+        // The request's `grpc-timeout` as text (the Switchyard server hands it on as
+        // `switchyard-grpc-timeout`, since it enforces the deadline itself); empty if none.
+        router.registerHandler(forMethod: Self.method("Timeout"), deserializer: RawDeserializer(), serializer: RawSerializer()) { request, context in
+            for try await _ in request.messages {}
+            let value = request.metadata[stringValues: "grpc-timeout"].first(where: { _ in true })
+                ?? request.metadata[stringValues: "switchyard-grpc-timeout"].first(where: { _ in true })
+                ?? ""
+            return StreamingServerResponse { writer in
+                try await writer.write(Array(value.utf8))
+                return [:]
+            }
+        }
+
         // Fails with a status message that needs percent-encoding and trailing metadata.
         router.registerHandler(forMethod: Self.method("Fail"), deserializer: RawDeserializer(), serializer: RawSerializer()) { request, context -> StreamingServerResponse<[UInt8]> in
             for try await _ in request.messages {}

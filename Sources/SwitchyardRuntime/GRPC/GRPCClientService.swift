@@ -1,15 +1,45 @@
+package import Configuration
 package import GRPCCore
-package import GRPCNIOTransportHTTP2
 import ServiceLifecycle
 
-/// Where a downstream gRPC service listens, as configured (`<scope>.host`, `<scope>.port`).
+/// Where a downstream gRPC service listens and how the client reaches it, as configured
+/// (`<scope>.host`, `<scope>.port`, `<scope>.transport`).
 package struct GRPCClientConfiguration: Sendable, Hashable {
     package var host: String
     package var port: Int
+    /// The HTTP/2 implementation the client runs on.
+    package var transport: GRPCClientTransportKind
 
-    package init(host: String = "127.0.0.1", port: Int) {
+    /// `switchyard`: `GET /orders?id=` through `switchyard dev` on one core serves about 1.4
+    /// times the requests a second it does on `grpc-nio` (2.8–3.2k against 2.0–2.2k, p99 about
+    /// 37 ms against 60 ms, measured side by side), which stays selectable with
+    /// `<scope>.transport=grpc-nio`.
+    package static let defaultTransport = GRPCClientTransportKind.switchyard
+
+    package init(host: String = "127.0.0.1", port: Int, transport: GRPCClientTransportKind = defaultTransport) {
         self.host = host
         self.port = port
+        self.transport = transport
+    }
+
+    /// Reads `key` (a string, default `defaultTransport`): `switchyard` or `grpc-nio`.
+    /// - Throws: `ConfigurationValueError` for any other value.
+    package static func transport(reader: ConfigReader, key: String) throws -> GRPCClientTransportKind {
+        let name = reader.string(forKey: ConfigKey(key), default: defaultTransport.rawValue)
+        guard let kind = GRPCClientTransportKind(rawValue: name) else {
+            throw ConfigurationValueError(key: key, value: name, expected: GRPCClientTransportKind.allCases.map(\.rawValue))
+        }
+        return kind
+    }
+
+    /// The documented transport key of a client, e.g. `gateway.orders.transport`.
+    package static func transportSetting(key: String, downstream: String) -> ConfigurationSetting {
+        ConfigurationSetting(
+            key: key,
+            type: "string",
+            defaultValue: defaultTransport.rawValue,
+            summary: "HTTP/2 implementation of the client calling \(downstream): \(GRPCClientTransportKind.allCases.map(\.rawValue).joined(separator: " or "))"
+        )
     }
 }
 
@@ -24,31 +54,16 @@ package enum DownstreamTarget: Sendable {
 /// close gracefully (calls in flight finish) on shutdown. Put it before the services that use
 /// it in the ServiceGroup, so it starts first and stops last.
 package final class GRPCClientService: Service, Sendable {
-    package let client: GRPCClient<HTTP2ClientTransport.Posix>
+    package let client: GRPCClient<ErasedGRPCClientTransport>
     package let name: String
 
     /// - Parameters:
     ///   - name: The downstream's name, for logs.
     ///   - target: Where it listens.
-    package init(name: String, target: DownstreamTarget) throws {
+    ///   - transport: The HTTP/2 implementation to run on.
+    package init(name: String, target: DownstreamTarget, transport: GRPCClientTransportKind = GRPCClientConfiguration.defaultTransport) throws {
         self.name = name
-        let transport: HTTP2ClientTransport.Posix
-        switch target {
-        case .address(let configuration):
-            transport = try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: configuration.host, port: configuration.port),
-                transportSecurity: .plaintext
-            )
-        case .published(let service, let book):
-            var resolvers = NameResolverRegistry.defaults
-            resolvers.registerFactory(PublishedServiceResolverFactory())
-            transport = try HTTP2ClientTransport.Posix(
-                target: PublishedServiceTarget(service: service, book: book),
-                transportSecurity: .plaintext,
-                resolverRegistry: resolvers
-            )
-        }
-        self.client = GRPCClient(transport: transport)
+        self.client = GRPCClient(transport: try ErasedGRPCClientTransport(kind: transport, target: target))
     }
 
     package func run() async throws {
