@@ -7,7 +7,8 @@ import Testing
 
 /// `SwitchyardHTTP2ClientTransport` when things go wrong or end: deadlines, cancellation,
 /// unreachable and vanishing servers, GOAWAY, restarts, moving addresses, shutdown.
-@Suite("SwitchyardHTTP2ClientTransport: deadlines, cancellation, failures, reconnects, shutdown")
+// Serialized, as the call-shape suite: timing-sensitive cases run one at a time.
+@Suite("SwitchyardHTTP2ClientTransport: deadlines, cancellation, failures, reconnects, shutdown", .serialized)
 struct ClientRobustnessTests {
     @Test("An unreachable server fails calls fast with UNAVAILABLE; with waitForReady they wait out their deadline")
     func unreachableServer() async throws {
