@@ -5,6 +5,10 @@ import SwitchyardGRPCTransport
 import SwitchyardTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `SwitchyardHTTP2ClientTransport` when things go wrong or end: deadlines, cancellation,
 /// unreachable and vanishing servers, GOAWAY, restarts, moving addresses, shutdown.
 // Serialized, as the call-shape suite: timing-sensitive cases run one at a time.
@@ -12,8 +16,11 @@ import Testing
 struct ClientRobustnessTests {
     @Test("An unreachable server fails calls fast with UNAVAILABLE; with waitForReady they wait out their deadline")
     func unreachableServer() async throws {
-        let port = try await unusedPort()
-        try await withSwitchyardClient(port: port) { client in
+        // A bound socket that never listens: connecting to it is refused, and no other test's
+        // server can take the port while it is held.
+        let socket = try BoundSocket()
+        defer { socket.close() }
+        try await withSwitchyardClient(port: socket.port) { client in
             let clock = ContinuousClock()
             let start = clock.now
             let error = await rpcError { _ = try await client.rawCall("Unary", [1], options: .timeout(.seconds(60), waitForReady: false)).message }
@@ -223,4 +230,38 @@ func unusedPort() async throws -> Int {
     let port = channel.localAddress?.port ?? 0
     try await channel.close()
     return port
+}
+
+/// A TCP socket bound to 127.0.0.1 (port 0) that does not listen: connections to its port are
+/// refused for as long as it is held.
+struct BoundSocket {
+    struct Failure: Error {}
+
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure() }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
+            }
+        }
+        guard bound else {
+            _ = Glibc.close(descriptor)
+            throw Failure()
+        }
+        self.descriptor = descriptor
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
+    }
 }
