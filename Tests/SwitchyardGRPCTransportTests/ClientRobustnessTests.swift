@@ -123,6 +123,9 @@ struct ClientRobustnessTests {
         let gate = Latch()
         try await withSwitchyardClient(port: port) { client in
             try await withPeerServer(kind, port: port, services: [EchoService(probe: probe, gate: gate)]) { server in
+                // `Block` ignores cancellation: a body that fails before opening the gate must
+                // still let the server shut down.
+                defer { gate.open() }
                 let reply = try await eventually("the first connection", timeout: .seconds(10)) {
                     try? await client.rawCall("Unary", [1], options: .timeout(.seconds(20))).message
                 }
@@ -156,6 +159,8 @@ struct ClientRobustnessTests {
         let probe = HandlerProbe()
         let gate = Latch()
         try await withPeerServer(kind, services: [EchoService(probe: probe, gate: gate)]) { server in
+            // As above: the server's shutdown must not wait on a gate a failed body left shut.
+            defer { gate.open() }
             let transport = SwitchyardHTTP2ClientTransport(target: .host("127.0.0.1", port: server.port))
             let client = GRPCClient(transport: transport)
             try await withThrowingTaskGroup(of: Void.self) { group in
