@@ -55,29 +55,25 @@ package struct HTTPLoadTarget: LoadTarget {
     package func connect() async throws -> Connection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
                 }
             }
+            .connect(host: host, port: port)
+            .get()
         return Connection(target: self, channel: channel)
     }
 
     /// One keep-alive connection; requests on it go one after another.
-    package final class Connection: LoadConnection, @unchecked Sendable {
-        // @unchecked: a connection belongs to exactly one worker task, which uses it
-        // sequentially; the iterator is never touched from two tasks.
+    package struct Connection: LoadConnection {
         private let target: HTTPLoadTarget
-        private let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-        private var inbound: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
-        private let outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+        private let channel: any Channel
 
-        init(target: HTTPLoadTarget, channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>) {
+        init(target: HTTPLoadTarget, channel: any Channel) {
             self.target = target
             self.channel = channel
-            self.inbound = channel.inbound.makeAsyncIterator()
-            self.outbound = channel.outbound
         }
 
         package func send(number: Int) async throws {
@@ -91,29 +87,90 @@ package struct HTTPLoadTarget: LoadTarget {
             if let perRequestHeaders = target.perRequestHeaders {
                 for (name, value) in perRequestHeaders(number) { head.headers.replaceOrAdd(name: name, value: value) }
             }
-            try await outbound.write(.head(head))
-            if let body = target.body { try await outbound.write(.body(.byteBuffer(body))) }
-            try await outbound.write(.end(nil))
-            var status: HTTPResponseStatus?
-            var body = ByteBuffer()
-            while let part = try await inbound.next() {
-                switch part {
-                case .head(let response): status = response.status
-                case .body(var chunk): if collectingBody { body.writeBuffer(&chunk) }
-                case .end:
-                    guard let status, (200..<300).contains(status.code) else {
-                        throw LoadTargetError.badStatus(Int(status?.code ?? 0))
-                    }
-                    return body
+            let response = channel.eventLoop.makePromise(of: CollectedResponse.self)
+            let body = target.body
+            let request = head
+            // Everything on the loop: register the answer's promise, then write the request.
+            channel.eventLoop.execute {
+                guard channel.isActive else {
+                    response.fail(LoadTargetError.connectionClosed)
+                    return
+                }
+                do {
+                    let collector = try channel.pipeline.syncOperations.handler(type: ResponseCollector.self)
+                    collector.expect(response, collectingBody: collectingBody)
+                    channel.write(HTTPClientRequestPart.head(request), promise: nil)
+                    if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                } catch {
+                    response.fail(error)
                 }
             }
-            throw LoadTargetError.connectionClosed
+            let answer = try await response.futureResult.get()
+            guard (200..<300).contains(answer.status.code) else { throw LoadTargetError.badStatus(Int(answer.status.code)) }
+            return answer.body
         }
 
         package func close() async {
-            outbound.finish()
-            try? await channel.channel.close()
+            try? await channel.close()
         }
+    }
+}
+
+/// A whole HTTP answer.
+struct CollectedResponse: Sendable {
+    var status: HTTPResponseStatus
+    var body: ByteBuffer
+}
+
+/// Gathers one answer at a time into the promise of the exchange waiting for it; a connection
+/// that closes or fails fails that exchange.
+final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private var pending: EventLoopPromise<CollectedResponse>?
+    private var collectingBody = false
+    private var status: HTTPResponseStatus?
+    private var body = ByteBuffer()
+
+    func expect(_ promise: EventLoopPromise<CollectedResponse>, collectingBody: Bool) {
+        pending = promise
+        self.collectingBody = collectingBody
+        status = nil
+        body.clear()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = head.status
+        case .body(var chunk):
+            if collectingBody { body.writeBuffer(&chunk) }
+        case .end:
+            let promise = pending
+            pending = nil
+            if let status {
+                promise?.succeed(CollectedResponse(status: status, body: body))
+            } else {
+                promise?.fail(LoadTargetError.badStatus(0))
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failPending(LoadTargetError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failPending(error)
+        context.close(promise: nil)
+    }
+
+    private func failPending(_ error: any Error) {
+        let promise = pending
+        pending = nil
+        promise?.fail(error)
     }
 }
 
