@@ -1,5 +1,4 @@
 package import GRPCCore
-package import GRPCNIOTransportHTTP2
 import SwiftProtobuf
 import SwitchyardContracts
 
@@ -7,14 +6,14 @@ import SwitchyardContracts
 /// worker calls through one client, which keeps one HTTP/2 connection (as the bench's
 /// grpc-load with `-conns 1`), so concurrency means calls in flight on it. Run it inside
 /// `withGRPCClient`, which keeps the connection alive for the run.
-package struct GRPCGetStockTarget: LoadTarget {
-    package let client: GRPCClient<HTTP2ClientTransport.Posix>
+package struct GRPCGetStockTarget<Transport: ClientTransport>: LoadTarget {
+    package let client: GRPCClient<Transport>
     package let address: String
     package let sku: String
 
     package var name: String { "inventory.Inventory/GetStock \(address) sku=\(sku)" }
 
-    package init(client: GRPCClient<HTTP2ClientTransport.Posix>, address: String, sku: String) {
+    package init(client: GRPCClient<Transport>, address: String, sku: String) {
         self.client = client
         self.address = address
         self.sku = sku
@@ -25,7 +24,7 @@ package struct GRPCGetStockTarget: LoadTarget {
     }
 
     package struct Connection: LoadConnection {
-        let client: Inventory_Inventory.Client<HTTP2ClientTransport.Posix>
+        let client: Inventory_Inventory.Client<Transport>
         let sku: String
 
         package func send(number: Int) async throws {

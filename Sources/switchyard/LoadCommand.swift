@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import SwitchyardRuntime
 import NIOHTTP1
 import Logging
 import SwitchyardEventBus
@@ -53,9 +53,15 @@ struct LoadCommand: AsyncParsableCommand {
         @Option(help: "The SKU every call asks for.")
         var sku: String = "sku-1"
 
+        @Option(help: "The client's HTTP/2 implementation: switchyard (lean, the default) or grpc-nio (grpc-swift's).")
+        var transport: String = GRPCClientTransportKind.switchyard.rawValue
+
         func run() async throws {
             let address = try HostAndPort(parsing: target)
-            let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: address.host, port: address.port), transportSecurity: .plaintext)
+            guard let kind = GRPCClientTransportKind(rawValue: transport) else {
+                throw ValidationError("--transport must be one of \(GRPCClientTransportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let transport = try ErasedGRPCClientTransport(kind: kind, target: .address(GRPCClientConfiguration(host: address.host, port: address.port)))
             try await withGRPCClient(transport: transport) { client in
                 try await options.run(GRPCGetStockTarget(client: client, address: target, sku: sku))
             }
