@@ -10,7 +10,7 @@ import NIOHTTP2
 /// hops; the `Sendable` views below check `inEventLoop` and hop only when a caller reads or
 /// writes from elsewhere.
 // @unchecked: every mutable property is touched only on `eventLoop` (see above).
-final class GRPCClientStream: @unchecked Sendable {
+final class GRPCClientStream: LoopBoundPartSource, @unchecked Sendable {  // unchecked: state confined to `eventLoop`
     typealias Part = RPCResponsePart<SwitchyardGRPCBytes>
 
     /// What the request side has sent.
@@ -143,7 +143,7 @@ final class GRPCClientStream: @unchecked Sendable {
     // MARK: Parts out to the caller
 
     /// The next response part if one is ready, else `nil` with `isReady == false`.
-    fileprivate func nextPartIfReady() throws(RPCError) -> (part: Part?, isReady: Bool) {
+    func nextPartIfReady() throws(RPCError) -> (part: Part?, isReady: Bool) {
         if let failure { throw failure }
         if let metadata = pendingMetadata {
             pendingMetadata = nil
@@ -162,7 +162,7 @@ final class GRPCClientStream: @unchecked Sendable {
         return (nil, statusDelivered)
     }
 
-    fileprivate func waitForNextPart(_ continuation: UnsafeContinuation<Part?, any Error>) {
+    func waitForNextPart(_ continuation: UnsafeContinuation<Part?, any Error>) {
         do {
             let (part, isReady) = try nextPartIfReady()
             if isReady {
@@ -179,48 +179,13 @@ final class GRPCClientStream: @unchecked Sendable {
     }
 
     /// The caller's task was cancelled while it waited for a response part.
-    fileprivate func cancelledByCaller() {
+    func readerCancelled() {
         connection.terminate(self, error: RPCError(code: .cancelled, message: "The call was cancelled."), reset: .cancel)
     }
 }
 
 /// The response parts of one call, as grpc-swift reads them.
-struct GRPCClientStreamInbound: AsyncSequence, Sendable {
-    typealias Element = RPCResponsePart<SwitchyardGRPCBytes>
-    typealias Failure = any Error
-
-    let stream: GRPCClientStream
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: stream) }
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let stream: GRPCClientStream
-
-        mutating func next() async throws -> Element? {
-            try await next(isolation: nil)
-        }
-
-        mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> Element? {
-            let stream = self.stream
-            // Fast path: the part is already here and we are on the loop. No suspension.
-            if stream.eventLoop.inEventLoop {
-                let (part, isReady) = try stream.nextPartIfReady()
-                if isReady { return part }
-            }
-            return try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { continuation in
-                    if stream.eventLoop.inEventLoop {
-                        stream.waitForNextPart(continuation)
-                    } else {
-                        stream.eventLoop.execute { stream.waitForNextPart(continuation) }
-                    }
-                }
-            } onCancel: {
-                stream.eventLoop.execute { stream.cancelledByCaller() }
-            }
-        }
-    }
-}
+typealias GRPCClientStreamInbound = LoopBoundPartSequence<GRPCClientStream>
 
 /// The request side of one call, as grpc-swift writes it.
 struct GRPCClientStreamOutbound: ClosableRPCWriterProtocol {

@@ -10,7 +10,7 @@ import NIOHTTP2
 /// handler without locks or thread hops; the `Sendable` views below check `inEventLoop` and hop
 /// only when a handler has wandered off the loop.
 // @unchecked: every mutable property is touched only on `eventLoop` (see above).
-final class GRPCServerStream: @unchecked Sendable {
+final class GRPCServerStream: LoopBoundPartSource, @unchecked Sendable {  // unchecked: state confined to `eventLoop`
     typealias Part = RPCRequestPart<SwitchyardGRPCBytes>
 
     /// How the request side ended, once it has.
@@ -140,7 +140,7 @@ final class GRPCServerStream: @unchecked Sendable {
     // MARK: Parts out to the handler
 
     /// The next request part if one is ready, else `nil` with `isReady == false`.
-    fileprivate func nextPartIfReady() throws -> (part: Part?, isReady: Bool) {
+    func nextPartIfReady() throws -> (part: Part?, isReady: Bool) {
         if let metadata {
             self.metadata = nil
             return (.metadata(metadata), true)
@@ -160,7 +160,7 @@ final class GRPCServerStream: @unchecked Sendable {
         }
     }
 
-    fileprivate func waitForNextPart(_ continuation: UnsafeContinuation<Part?, any Error>) {
+    func waitForNextPart(_ continuation: UnsafeContinuation<Part?, any Error>) {
         do {
             let (part, isReady) = try nextPartIfReady()
             if isReady {
@@ -177,7 +177,7 @@ final class GRPCServerStream: @unchecked Sendable {
         }
     }
 
-    fileprivate func cancelWaiter() {
+    func readerCancelled() {
         guard let waiter else { return }
         self.waiter = nil
         waiter.resume(throwing: CancellationError())
@@ -185,42 +185,7 @@ final class GRPCServerStream: @unchecked Sendable {
 }
 
 /// The request parts of one call, as grpc-swift reads them.
-struct GRPCServerStreamInbound: AsyncSequence, Sendable {
-    typealias Element = RPCRequestPart<SwitchyardGRPCBytes>
-    typealias Failure = any Error
-
-    let stream: GRPCServerStream
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: stream) }
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let stream: GRPCServerStream
-
-        mutating func next() async throws -> Element? {
-            try await next(isolation: nil)
-        }
-
-        mutating func next(isolation actor: isolated (any Actor)?) async throws(any Error) -> Element? {
-            let stream = self.stream
-            // Fast path: the part is already here and we are on the loop. No suspension.
-            if stream.eventLoop.inEventLoop {
-                let (part, isReady) = try stream.nextPartIfReady()
-                if isReady { return part }
-            }
-            return try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { continuation in
-                    if stream.eventLoop.inEventLoop {
-                        stream.waitForNextPart(continuation)
-                    } else {
-                        stream.eventLoop.execute { stream.waitForNextPart(continuation) }
-                    }
-                }
-            } onCancel: {
-                stream.eventLoop.execute { stream.cancelWaiter() }
-            }
-        }
-    }
-}
+typealias GRPCServerStreamInbound = LoopBoundPartSequence<GRPCServerStream>
 
 /// The response side of one call, as grpc-swift writes it.
 struct GRPCServerStreamOutbound: ClosableRPCWriterProtocol {

@@ -6,7 +6,7 @@ import NIOCore
 /// profiles; both ends of this queue live on one event loop, so a plain buffer and one
 /// continuation suffice.
 // @unchecked: `buffer`, `waiter` and `isFinished` are only touched on `eventLoop`.
-final class NewStreamQueue: AsyncSequence, @unchecked Sendable {
+final class NewStreamQueue: AsyncSequence, @unchecked Sendable {  // unchecked: state confined to `eventLoop`
     typealias Element = GRPCServerStream
 
     private let eventLoop: any EventLoop
