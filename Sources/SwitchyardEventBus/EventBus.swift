@@ -55,6 +55,28 @@ package typealias EventHandler = @Sendable (DeliveredEvent) async throws -> Void
 /// never apply): the event goes straight to the dead-letter topic with this error as reason.
 package protocol UnretryableEventError: Error {}
 
+/// An event body its consumer cannot read (malformed JSON, a missing field): no retry can
+/// help, so it is dead-lettered at once, with the decoding error as its reason.
+package struct UndecodableEvent: UnretryableEventError, CustomStringConvertible {
+    package var reason: String
+    package var description: String { reason }
+
+    package init(reason: String) {
+        self.reason = reason
+    }
+}
+
+extension DeliveredEvent {
+    /// The body read by `decode` (an event contract's `decode`), or `UndecodableEvent`.
+    package func decodePayload<Event>(_ decode: ([UInt8]) throws -> Event) throws(UndecodableEvent) -> Event {
+        do {
+            return try decode(envelope.payload)
+        } catch {
+            throw UndecodableEvent(reason: "\(error)")
+        }
+    }
+}
+
 /// The bus. Publishing is durable once `publish` returns. Each consumer group receives every
 /// event of its topics; the instances of one group share the work; events with the same
 /// subject reach a group in the order they were published.

@@ -21,12 +21,7 @@ package struct FulfillmentOrderPlacedHandler: Sendable {
     }
 
     package func handle(_ delivered: DeliveredEvent) async throws {
-        let order: OrderPlaced
-        do {
-            order = try OrderPlaced.decode(delivered.envelope.payload)
-        } catch {
-            throw UnreadableOrderPlaced(reason: "\(error)")
-        }
+        let order = try delivered.decodePayload(OrderPlaced.decode)
         logger.info("Fulfilling order \(order.orderId) for customer \(order.customerId)")
         let shipment = try await repository.ship(
             orderID: order.orderId,
@@ -49,10 +44,4 @@ package struct FulfillmentOrderPlacedHandler: Sendable {
         }
         if shipment != nil { afterCommit() }
     }
-}
-
-/// An `order.placed` body fulfillment cannot read: dead-lettered at once.
-struct UnreadableOrderPlaced: UnretryableEventError, CustomStringConvertible {
-    var reason: String
-    var description: String { reason }
 }

@@ -17,12 +17,7 @@ package struct OrderPlacedHandler<Repository: InventoryRepository>: Sendable {
     }
 
     package func handle(_ delivered: DeliveredEvent) async throws {
-        let event: OrderPlaced
-        do {
-            event = try OrderPlaced.decode(delivered.envelope.payload)
-        } catch {
-            throw UndecodableEvent(reason: "\(error)")
-        }
+        let event = try delivered.decodePayload(OrderPlaced.decode)
         do {
             if let reservation = try await repository.confirm(orderID: event.orderId, forEvent: delivered.envelope.id, group: Self.group) {
                 logger.debug("reservation confirmed", metadata: ["switchyard.order.id": "\(reservation.orderID)"])
@@ -39,12 +34,6 @@ package struct OrderPlacedHandler<Repository: InventoryRepository>: Sendable {
             }
         }
     }
-}
-
-/// An `order.placed` body that cannot be read.
-package struct UndecodableEvent: UnretryableEventError, CustomStringConvertible {
-    package var reason: String
-    package var description: String { reason }
 }
 
 /// An order was placed on a reservation that no longer holds its stock.

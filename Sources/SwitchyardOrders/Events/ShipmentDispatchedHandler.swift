@@ -18,12 +18,7 @@ package struct ShipmentDispatchedHandler<Repository: OrdersRepository>: Sendable
     }
 
     package func handle(_ delivered: DeliveredEvent) async throws {
-        let event: ShipmentDispatched
-        do {
-            event = try ShipmentDispatched.decode(delivered.envelope.payload)
-        } catch {
-            throw PoisonEvent(reason: "\(error)")
-        }
+        let event = try delivered.decodePayload(ShipmentDispatched.decode)
         switch try await repository.markShipped(orderID: event.orderId, eventID: delivered.envelope.id, group: Self.group, at: Date()) {
         case .marked:
             logger.info("order shipped", metadata: ["switchyard.order.id": "\(event.orderId)", "switchyard.shipment.id": "\(event.shipmentId)"])
@@ -35,12 +30,6 @@ package struct ShipmentDispatchedHandler<Repository: OrdersRepository>: Sendable
             throw OrderNotFoundForShipment(orderID: event.orderId)
         }
     }
-}
-
-/// An event whose body cannot be read: retrying cannot help, so it is dead-lettered at once.
-package struct PoisonEvent: UnretryableEventError, CustomStringConvertible {
-    package var reason: String
-    package var description: String { reason }
 }
 
 struct OrderNotFoundForShipment: Error, CustomStringConvertible {
