@@ -26,7 +26,8 @@ struct ReservationExpiryTests {
             try await withLoopbackGRPCClient(port: port) { grpc in
                 let client = Inventory_Inventory.Client(wrapping: grpc)
                 let before = try await client.getStock(.with { $0.sku = "sku-2" }).quantity
-                _ = try await client.reserveStock(reserveRequest("expiring", [("sku-2", 5)], ttlSeconds: 1))
+                // Long enough that the check just below sees it held, even on a machine busy with every other test.
+                _ = try await client.reserveStock(reserveRequest("expiring", [("sku-2", 5)], ttlSeconds: 3))
                 #expect(try await client.getStock(.with { $0.sku = "sku-2" }).quantity == before - 5)
                 try await eventually("the reservation to expire", timeout: .seconds(20)) {
                     try await client.getReservation(.with { $0.orderID = "expiring" }).reservation.status == .expired
