@@ -91,7 +91,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
         context.fireChannelInactive()
     }
 
-    /// Checks the calls' deadlines every `deadlineSweepInterval` while any call has one.
+    /// Checks the calls' deadlines every `deadlineSweepInterval` while any call has one. A call
+    /// whose time is up gets DEADLINE_EXCEEDED at once and its handler is cancelled; whatever
+    /// the handler does after that (often throwing CANCELLED) is not sent, so the client sees the
+    /// same status however its own timer and ours race.
     private func startDeadlineSweep(context: ChannelHandlerContext) {
         guard deadlineSweep == nil else { return }
         deadlineSweep = context.eventLoop.assumeIsolated().scheduleTask(in: Self.deadlineSweepInterval) { [self] in
@@ -102,7 +105,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
                 guard let deadline = stream.deadline else { continue }
                 if deadline <= now {
                     stream.deadline = nil
-                    stream.cancel()
+                    failRequest(of: stream, RPCError(code: .deadlineExceeded, message: "The call's deadline passed before it completed."))
                 } else {
                     pending = true
                 }
@@ -408,8 +411,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NIOHTTP2FrameDelegate 
         }
     }
 
-    /// Ends a call whose request cannot be read: the client gets the status now, the handler
-    /// gets the error from its request stream and a cancelled context.
+    /// Ends a call from the transport's side (its request cannot be read, or its deadline
+    /// passed): the client gets the status now, the handler gets the error from its request
+    /// stream and a cancelled context.
     private func failRequest(of stream: GRPCServerStream, _ error: any Error) {
         let rpcError: RPCError
         switch error {

@@ -22,7 +22,7 @@ extension GRPCClient {
         service: String,
         method: String,
         message: [UInt8],
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(30)
     ) async throws -> [UInt8] {
         var options = CallOptions.defaults
         options.timeout = timeout

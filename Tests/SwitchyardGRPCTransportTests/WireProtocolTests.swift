@@ -1,3 +1,4 @@
+import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
@@ -187,6 +188,25 @@ struct WireProtocolTests {
                 #expect(headers.first(name: "x-echo") == "abc")
                 #expect(headers.first(name: "x-a-bin") == "AAE")
                 #expect(response.grpcStatus == "0")
+            }
+        }
+    }
+
+    @Test("A grpc-timeout the client never enforces itself: the server answers DEADLINE_EXCEEDED, not the handler's own status")
+    func serverSideDeadline() async throws {
+        let probe = HandlerProbe()
+        try await withTransportServer(services: [EchoService(probe: probe)]) { server in
+            try await Raw.with(port: server.port) { connection in
+                let stream = connection.newStreamID()
+                // This bare client has no timer of its own, so only the server's deadline can end
+                // the call. Hang answers CANCELLED once cancelled; that must not be what is sent.
+                try await connection.send(
+                    Raw.headers(stream, Raw.requestHeaders(path: "/test.Echo/Hang", extra: [("x-name", "raw"), ("grpc-timeout", "200m")])),
+                    Raw.data(stream, Raw.lengthPrefixed([]), endStream: true)
+                )
+                let response = try await connection.response(on: stream)
+                #expect(response.grpcStatus == String(Status.Code.deadlineExceeded.rawValue))
+                try await eventually("the handler to see the cancellation") { probe.cancelledCalls.contains("raw") }
             }
         }
     }

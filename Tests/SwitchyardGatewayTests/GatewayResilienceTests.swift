@@ -12,7 +12,7 @@ struct GatewayResilienceTests {
         let inventory = HangingInventoryService()
         // Long enough that, even on a machine busy running every other test, all 30 requests
         // are inside the gateway and the lookup below is done well before any deadline passes.
-        let timeout = Duration.seconds(10)
+        let timeout = Duration.seconds(20)
         try await withLocalSystem(inventory: .custom([inventory])) { configuration in
             configuration.requestTimeout = timeout
             configuration.inventoryMaxConcurrentCalls = 4  // and 16 may queue
