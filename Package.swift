@@ -72,12 +72,23 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // A NATS client on SwiftNIO: the core protocol (PUB/HPUB/SUB, request/reply,
+        // reconnect) and the JetStream API (streams, consumers, publish acks, pull consumers).
+        .target(
+            name: "SwitchyardNATS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Events between domains: the bus API, envelope, consumer groups, retries and dead
         // letters, the embedded SQLite engine, outbox relay and inbox.
         .target(
             name: "SwitchyardEventBus",
             dependencies: [
                 "SwitchyardContracts",
+                "SwitchyardNATS",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -162,6 +173,7 @@ let package = Package(
             name: "SwitchyardLoad",
             dependencies: [
                 "SwitchyardContracts",
+                "SwitchyardNATS",
                 "SwitchyardEventBus",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -208,6 +220,7 @@ let package = Package(
             name: "SwitchyardTestSupport",
             dependencies: [
                 "SwitchyardContracts",
+                "SwitchyardNATS",
                 "SwitchyardRuntime",
                 "SwitchyardInventory",
                 "SwitchyardOrders",
@@ -294,6 +307,16 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchyardNATSTests",
+            dependencies: [
+                "SwitchyardNATS",
+                "SwitchyardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -54,15 +54,16 @@ package final class ManagedProcess: Sendable {
 
     /// Waits for a stdout line matching `pattern` and returns its first capture group (or the
     /// whole match). Fails early, with the process's output, if the process exits first.
-    package func waitForOutput(matching pattern: String, timeout: Duration = .seconds(60)) async throws -> String {
+    /// Servers that log to stderr (nats-server) are read with `fromStandardError`.
+    package func waitForOutput(matching pattern: String, fromStandardError: Bool = false, timeout: Duration = .seconds(60)) async throws -> String {
         let regex = try Regex(pattern)
         return try await eventually("\(name) to print /\(pattern)/", timeout: timeout) {
-            let text = standardOutput
+            let text = fromStandardError ? standardError : standardOutput
             if let match = text.firstMatch(of: regex) {
                 return match.output.count > 1 ? match.output[1].substring.map(String.init) ?? "" : String(match.output[0].substring ?? "")
             }
             guard isRunning else {
-                throw ProcessExited(name: name, status: process.terminationStatus, stdout: text, stderr: standardError)
+                throw ProcessExited(name: name, status: process.terminationStatus, stdout: standardOutput, stderr: standardError)
             }
             return nil
         }

@@ -1,0 +1,1 @@
+// The NATS client arrives here (issue 6).
