@@ -47,7 +47,7 @@ package func withLocalSystem(
 ) async throws {
     let data = try PackagePaths.makeTemporaryDirectory()
     let book = ServiceAddressBook()
-    let (bus, _) = try EventBusConfiguration(path: data.appendingPathComponent("events.sqlite").path).open(logger: .silent)
+    let (bus, _) = try EventBusConfiguration(path: data.appendingPathComponent("events.sqlite").path).openEmbedded(logger: .silent)
     var services: [any Service] = []
     switch standIn {
     case .real:

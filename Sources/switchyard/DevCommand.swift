@@ -36,7 +36,7 @@ struct DevCommand: AsyncParsableCommand {
             ],
             label: "switchyard.dev"
         )
-        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let book = ServiceAddressBook()
         let inventory = try await makeInventoryServices(
             configuration: InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: true),
@@ -64,9 +64,9 @@ struct DevCommand: AsyncParsableCommand {
         ) { address in
             Console.announce("gateway HTTP listening on \(address)  (try: curl 'http://\(address)/inventory')")
         }
-        // Dependency order: the bus's retention, inventory, orders, fulfillment, then the
+        // Dependency order: the bus (its retention sweep or NATS connection), inventory, orders, fulfillment, then the
         // gateway; shutdown runs in reverse, so the edge stops taking requests first and the
         // outbox relays flush before the services behind them stop.
-        try await ServiceGroup.switchyard(services: [retention] + inventory + orders + fulfillment + gateway, logger: logger).run()
+        try await ServiceGroup.switchyard(services: busServices + inventory + orders + fulfillment + gateway, logger: logger).run()
     }
 }

@@ -15,7 +15,7 @@ struct EventsCommand: AsyncParsableCommand {
     /// Opens the bus the configuration names (without its retention sweep).
     static func openBus(_ options: RuntimeOptions) async throws -> any EventBus {
         let reader = try await SwitchyardConfigReader.make(commandLine: options.commandLineValues(), configFile: options.config)
-        return try EventBusConfiguration(reader: reader).open(logger: .init(label: "switchyard.events") { _ in SwiftLogNoOpLogHandler() }).bus
+        return try await EventBusConfiguration(reader: reader).open(logger: .init(label: "switchyard.events") { _ in SwiftLogNoOpLogHandler() }).bus
     }
 
     struct DeadLetters: AsyncParsableCommand {

@@ -156,7 +156,7 @@ extension LoadCommand {
             if path == nil { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
             defer { if path == nil { try? FileManager.default.removeItem(at: directory) } }
 
-            let (bus, _) = try EventBusConfiguration(path: file).open(logger: Logger(label: "switchyard.load.bus"))
+            let (bus, _) = try EventBusConfiguration(path: file).openEmbedded(logger: Logger(label: "switchyard.load.bus"))
             let benchmark = BusBenchmark(
                 events: events, payloadBytes: size, publishers: publishers, batch: batch,
                 consumers: consumers, consumerBatch: consumerBatch

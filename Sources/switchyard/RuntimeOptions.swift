@@ -18,6 +18,9 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Directory for service databases (data.directory).")
     var dataDirectory: String?
 
+    @Option(help: "The event bus: nats://host:port[,nats://host:port…] runs it on NATS JetStream (bus.url); the embedded log when absent.")
+    var bus: String?
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Any configuration key, e.g. --set inventory.grpc.port=0. Repeatable.", valueName: "key=value"))
     var settings: [String] = []
 
@@ -30,7 +33,7 @@ struct RuntimeOptions: ParsableArguments {
             }
             values[String(setting[..<separator])] = String(setting[setting.index(after: separator)...])
         }
-        let named: [String: String?] = ["log.level": logLevel, "log.format": logFormat, "data.directory": dataDirectory]
+        let named: [String: String?] = ["log.level": logLevel, "log.format": logFormat, "data.directory": dataDirectory, "bus.url": bus]
         for (key, value) in named.merging(specific, uniquingKeysWith: { _, new in new }) {
             if let value { values[key] = value }
         }

@@ -48,11 +48,11 @@ struct ServeInventoryCommand: AsyncParsableCommand {
             label: "switchyard.inventory"
         )
         let configuration = try InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: false)
-        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let services = try await makeInventoryServices(configuration: configuration, bus: bus, logger: logger) { address in
             Console.announce("inventory gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: [retention] + services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
     }
 }
 
@@ -88,11 +88,11 @@ struct ServeOrdersCommand: AsyncParsableCommand {
             ],
             label: "switchyard.orders"
         )
-        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), bus: bus, logger: logger) { address in
             Console.announce("orders gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: [retention] + services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
     }
 }
 
@@ -150,10 +150,10 @@ struct ServeFulfillmentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (reader, logger) = try await options.bootstrap(adding: ["fulfillment.database.path": database], label: "switchyard.fulfillment")
-        let (bus, retention) = try EventBusConfiguration(reader: reader).open(logger: logger)
+        let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let services = try makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
         Console.announce("fulfillment consuming order.placed as group fulfillment")
-        try await ServiceGroup.switchyard(services: [retention] + services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
     }
 }
 

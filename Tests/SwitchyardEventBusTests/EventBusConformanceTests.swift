@@ -48,6 +48,8 @@ final class PathBook: Sendable {
 enum Engine: String, CaseIterable, CustomTestStringConvertible {
     case inMemory
     case embeddedSQLite
+    /// On a real nats-server (one per test, started by the factory).
+    case jetStream
 
     var testDescription: String { rawValue }
 
@@ -55,6 +57,7 @@ enum Engine: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .inMemory: EventBusConformance(factory: InMemoryFactory(), features: .init(durable: false))
         case .embeddedSQLite: EventBusConformance(factory: SQLiteFactory(), features: .init(durable: true))
+        case .jetStream: EventBusConformance(factory: JetStreamFactory(), features: .init(durable: true))
         }
     }
 }

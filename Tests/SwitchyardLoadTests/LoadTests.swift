@@ -191,7 +191,7 @@ struct BusBenchmarkTests {
         let directory = try PackagePaths.makeTemporaryDirectory(prefix: "switchyard-bus-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
         let bus: any EventBus = engine == "embedded"
-            ? try EventBusConfiguration(path: directory.appendingPathComponent("events.sqlite").path).open(logger: Logger(label: "test")).bus
+            ? try EventBusConfiguration(path: directory.appendingPathComponent("events.sqlite").path).openEmbedded(logger: Logger(label: "test")).bus
             : InMemoryEventBus()
         // 1,000 events in calls of 3 (the last call carries 1), over 7 publishers and 2 consumers.
         let result = try await BusBenchmark(events: 1000, payloadBytes: 16, publishers: 7, batch: 3, consumers: 2, consumerBatch: 50).run(on: bus)

@@ -4,7 +4,7 @@
 /// - One stream per topic family (the topic's first token): `order.placed` and
 ///   `order.cancelled` live in stream `SWITCHYARD_ORDER`, subjects `order.>`.
 /// - A topic is split into `partitions` subjects, `<topic>.<partition>`, chosen by a stable
-///   hash of the event's subject (the order id), else of its id.
+///   hash of the event's subject (the order id).
 /// - Each consumer group has one durable consumer per topic and partition, with at most one
 ///   delivery unacknowledged. That is how events of one subject reach a group in order even
 ///   with competing instances and retries: a failed event is NAKed with a delay and stays
@@ -28,9 +28,11 @@ package struct JetStreamLayout: Sendable, Hashable {
     private var streamPrefix: String { namespace.isEmpty ? "SWITCHYARD" : "SWITCHYARD_\(namespace.uppercased())" }
 
     /// The partition of an event: stable across processes and restarts (FNV-1a), so a
-    /// subject always lands on the same partition.
+    /// subject always lands on the same partition. Events without a subject count as one
+    /// subject, so they too keep their publication order (as on the embedded log); the
+    /// services' events all carry one (the order id), which is what spreads the work.
     package func partition(of envelope: EventEnvelope) -> Int {
-        partition(forKey: envelope.subject ?? envelope.id)
+        partition(forKey: envelope.subject ?? "")
     }
 
     package func partition(forKey key: String) -> Int {

@@ -1,1 +1,0 @@
-// The NATS client arrives here (issue 6).

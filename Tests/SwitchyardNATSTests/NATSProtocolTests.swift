@@ -1,2 +1,0 @@
-import SwitchyardNATS
-import Testing
