@@ -379,6 +379,7 @@ let package = Package(
                 // Makes `swift test` build the executable the tests start.
                 "switchyard",
                 "SwitchyardContracts",
+                "SwitchyardNATS",
                 "SwitchyardTestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -386,6 +387,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Python", "JavaScript"]
         ),

@@ -60,10 +60,10 @@ package struct EventBusConfiguration: Sendable {
     }
 
     package static let settings: [ConfigurationSetting] = [
-        .init(key: "bus.url", type: "string", defaultValue: "", summary: "nats://host:port[,…] runs the bus on NATS JetStream; empty: the embedded log"),
+        .init(key: "bus.url", type: "string", defaultValue: "(none: the embedded log)", summary: "nats://host:port[,…] runs the bus on NATS JetStream; empty: the embedded log"),
         .init(key: "bus.path", type: "string", defaultValue: "<data.directory>/events.sqlite", summary: "the embedded event log, shared by every process on the host"),
         .init(key: "bus.retentionHours", type: "int", defaultValue: "168", summary: "settled events older than this are deleted (JetStream: the streams' max age)"),
-        .init(key: "bus.nats.namespace", type: "string", defaultValue: "", summary: "prefix of every subject and stream, to share a NATS server between deployments"),
+        .init(key: "bus.nats.namespace", type: "string", defaultValue: "(none)", summary: "prefix of every subject and stream, to share a NATS server between deployments"),
         .init(key: "bus.nats.partitions", type: "int", defaultValue: "16", summary: "partitions per topic (order per subject holds within one); fixed once events flow"),
         .init(key: "bus.nats.replicas", type: "int", defaultValue: "1", summary: "copies of each stream in a JetStream cluster (3 for a 3-node cluster)"),
         .init(key: "bus.nats.duplicateWindowSeconds", type: "int", defaultValue: "600", summary: "how long JetStream drops a second copy of an event id"),

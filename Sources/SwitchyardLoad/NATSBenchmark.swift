@@ -171,8 +171,11 @@ package struct NATSBenchmark: Sendable {
                 return tally
             }
             group.addTask { [idleLimit] in
-                // The watchdog: ends the read when it stalls.
-                while !progress.idle(longerThan: idleLimit) { try await Task.sleep(for: .milliseconds(200)) }
+                // The watchdog: ends the read when it stalls. Cancelled once the reader is done,
+                // which is no error.
+                while !progress.idle(longerThan: idleLimit) {
+                    do { try await Task.sleep(for: .milliseconds(200)) } catch { return nil }
+                }
                 messageStream.stop()
                 return nil
             }

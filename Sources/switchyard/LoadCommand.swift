@@ -12,7 +12,7 @@ struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
         abstract: "Put load on a REST URL, a gRPC GetStock server, the order flow, or the event bus; report rates and latency percentiles.",
-        subcommands: [REST.self, GRPC.self, Orders.self, Bus.self]
+        subcommands: [REST.self, GRPC.self, Orders.self, Bus.self, NATS.self]
     )
 
     struct REST: AsyncParsableCommand {
@@ -184,6 +184,43 @@ extension LoadCommand {
             if result.consumed != events {
                 throw LoadFailure("consumed \(result.consumed) of \(events) events")
             }
+        }
+    }
+}
+
+extension LoadCommand {
+    struct NATS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "nats",
+            abstract: "Our NATS client against a NATS JetStream server: publish, then consume, rates in messages/s.",
+            discussion: """
+                The workload of ../shared/bench's nats-load (the nats.go yardstick): recreates \
+                stream ORDERS (order.>, file, R1), publishes --messages messages of --size bytes \
+                to order.placed with --window publish acks outstanding, then consumes them all \
+                with the durable pull consumer fulfillment (explicit acks, --batch per pull) and \
+                checks each arrived exactly once. Deletes any stream ORDERS on the server.
+                """
+        )
+
+        @Option(help: "The server, nats://host:port.")
+        var url = "nats://127.0.0.1:4222"
+
+        @Option(help: "Messages to publish and consume.")
+        var messages = 200_000
+
+        @Option(help: "Payload bytes per message.")
+        var size = 128
+
+        @Option(help: "Publishes awaiting their ack at once.")
+        var window = 4000
+
+        @Option(help: "Messages per pull request.")
+        var batch = 1000
+
+        func run() async throws {
+            let result = try await NATSBenchmark(url: url, messages: messages, size: size, window: window, batch: batch).run()
+            print(result)
+            if !result.ok { throw LoadFailure("not every message arrived exactly once: \(result)") }
         }
     }
 }

@@ -60,7 +60,7 @@ package struct JetStreamLayout: Sendable, Hashable {
 
     /// The stream that holds `topic`.
     package func streamName(topic: String) -> String {
-        isDeadLetter(topic) ? deadLetterStreamName : "\(streamPrefix)_\(Self.streamToken(family(of: topic)))"
+        isDeadLetter(topic) ? deadLetterStreamName : "\(streamPrefix)_\(Self.streamToken(family(of: topic)).uppercased())"
     }
 
     /// The subjects the stream of `topic` captures.
