@@ -32,13 +32,14 @@ package final class NATSServerProcess: Sendable {
         name: String = "nats",
         port: Int = -1,
         storeDirectory: URL? = nil,
+        binary: URL? = nil,
         extraArguments: [String] = []
     ) async throws -> NATSServerProcess {
         let store = try storeDirectory ?? PackagePaths.makeTemporaryDirectory(prefix: "switchyard-nats")
         var arguments = ["-a", "127.0.0.1", "-p", "\(port)", "-n", name]
         if jetStream { arguments += ["-js", "-sd", store.path] }
         arguments += extraArguments
-        let process = try ManagedProcess(name: name, executable: try NATSServerBinary.locate(), arguments: arguments)
+        let process = try ManagedProcess(name: name, executable: try binary ?? NATSServerBinary.locate(), arguments: arguments)
         do {
             let clientPort = try await process.waitForOutput(
                 matching: #"Listening for client connections on 127\.0\.0\.1:([0-9]+)"#, fromStandardError: true
@@ -137,6 +138,12 @@ package final class NATSCluster: Sendable {
 package enum NATSServerBinary {
     package struct NotInstalled: Error, CustomStringConvertible {
         package var description: String { "nats-server not found: run scripts/ensure-nats-server (scripts/test does)" }
+    }
+
+    /// Debian's package (nats-server 2.9), when installed: the oldest server we support, so the
+    /// bus conformance suite runs against it too.
+    package static var debian: URL? {
+        ["/usr/sbin/nats-server", "/usr/bin/nats-server"].first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }
     }
 
     package static func locate() throws -> URL {

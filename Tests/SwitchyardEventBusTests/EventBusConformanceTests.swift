@@ -48,8 +48,10 @@ final class PathBook: Sendable {
 enum Engine: String, CaseIterable, CustomTestStringConvertible {
     case inMemory
     case embeddedSQLite
-    /// On a real nats-server (one per test, started by the factory).
+    /// On a real nats-server (one per test, started by the factory): the current one…
     case jetStream
+    /// …and Debian's 2.9, the oldest we support (scripts/test installs both).
+    case jetStreamOnDebian29
 
     var testDescription: String { rawValue }
 
@@ -58,6 +60,8 @@ enum Engine: String, CaseIterable, CustomTestStringConvertible {
         case .inMemory: EventBusConformance(factory: InMemoryFactory(), features: .init(durable: false))
         case .embeddedSQLite: EventBusConformance(factory: SQLiteFactory(), features: .init(durable: true))
         case .jetStream: EventBusConformance(factory: JetStreamFactory(), features: .init(durable: true))
+        case .jetStreamOnDebian29:
+            EventBusConformance(factory: JetStreamFactory(binary: NATSServerBinary.debian ?? URL(fileURLWithPath: "/usr/sbin/nats-server")), features: .init(durable: true))
         }
     }
 }

@@ -9,8 +9,14 @@ import Testing
 /// One nats-server per factory (so per test), each bus in a namespace of its own on it;
 /// reopening connects a new client to the same server and namespace.
 final class JetStreamFactory: EventBusFactory, Sendable {
+    /// The nats-server to run; the default one (scripts/ensure-nats-server's) when `nil`.
+    private let binary: URL?
     private let server = Mutex<NATSServerProcess?>(nil)
     private let namespaces = Mutex<[ObjectIdentifier: String]>([:])
+
+    init(binary: URL? = nil) {
+        self.binary = binary
+    }
 
     deinit {
         server.withLock { $0?.stop() }
@@ -18,7 +24,7 @@ final class JetStreamFactory: EventBusFactory, Sendable {
 
     private func serverURL() async throws -> String {
         if let running = server.withLock({ $0 }) { return running.url }
-        let started = try await NATSServerProcess.start()
+        let started = try await NATSServerProcess.start(binary: binary)
         let winner = server.withLock { current -> NATSServerProcess in
             if let current { return current }
             current = started

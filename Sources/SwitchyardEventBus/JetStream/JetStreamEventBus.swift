@@ -147,34 +147,37 @@ package final class JetStreamEventBus: EventBus {
         _ = try await jetStream.createOrUpdateConsumer(stream: consumer.stream, config)
     }
 
-    /// Pulls one partition continuously and handles each delivery as it arrives. Graceful
-    /// shutdown stops the pull; the delivery in hand is finished and acknowledged first.
+    /// Pulls one partition, one delivery per pull request, and handles each as it arrives.
+    /// One at a time because the consumer allows one in flight anyway, and because a pull left
+    /// waiting while a handler runs would outlive this instance if it stops: servers before
+    /// 2.10 keep delivering to such a pull, and each delivery it swallows costs an attempt and
+    /// an AckWait. Graceful shutdown stops pulling; the delivery in hand is finished and acked.
     private func consumePartition(_ consumer: ConsumerPartition, group: String, options: ConsumerOptions, handler: @escaping EventHandler) async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully && !client.isClosed {
+            let messages: [JetStreamMessage]
             do {
-                let messages = try jetStream.messages(
-                    stream: consumer.stream, consumer: consumer.name, batch: options.batchSize,
-                    // Heartbeats well inside the expiry: two missed end the pull early (a leader
-                    // moved, a connection died) and it is renewed.
-                    expires: settings.pullExpiry, idleHeartbeat: settings.pullExpiry / 4
-                )
-                try await withGracefulShutdownHandler {
-                    for try await message in messages {
-                        await deliver(message, topic: consumer.topic, group: group, options: options, handler: handler)
-                        if Task.isShuttingDownGracefully { break }
-                    }
-                } onGracefulShutdown: {
-                    messages.stop()
+                messages = try await cancelWhenGracefulShutdown {
+                    try await self.jetStream.fetch(
+                        stream: consumer.stream, consumer: consumer.name, batch: 1,
+                        // Heartbeats well inside the expiry: two missed end the pull early (a
+                        // leader moved, a connection died) and it is renewed.
+                        expires: self.settings.pullExpiry, idleHeartbeat: self.settings.pullExpiry / 4
+                    )
                 }
             } catch is CancellationError {
                 return
             } catch JetStreamError.consumerDeleted {
                 logger.warning("consumer deleted; creating it again", metadata: ["switchyard.consumer": "\(consumer.name)"])
                 try? await ensureConsumer(consumer, group: group, options: options)
+                continue
             } catch {
                 // The server is away (reconnecting, a leader moving): pull again shortly.
                 logger.debug("pull failed; pulling again", metadata: ["switchyard.consumer": "\(consumer.name)", "switchyard.error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            for message in messages {
+                await deliver(message, topic: consumer.topic, group: group, options: options, handler: handler)
             }
         }
     }
@@ -233,7 +236,8 @@ package final class JetStreamEventBus: EventBus {
             // same event (after a replay) a new message, not a duplicate.
             let messageID = "\(letter.id)@\(message.metadata?.streamSequence ?? 0)"
             _ = try await jetStream.publish(subject: layout.subject(for: letter), payload: letter.payload, headers: NATSHeaders(eventHeaders: letter.headers), messageID: messageID)
-            await settle(message) { try $0.term(reason: "dead-lettered") }
+            // A plain +TERM: servers before 2.10 ignore one that carries a reason.
+            await settle(message) { try $0.term() }
         } catch {
             logger.warning("could not dead-letter; the event will come again", metadata: ["switchyard.event.id": "\(delivered.envelope.id)", "switchyard.error": "\(error)"])
             await settle(message) { try $0.nak(delay: .seconds(1)) }
