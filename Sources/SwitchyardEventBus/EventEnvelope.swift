@@ -1,4 +1,5 @@
 package import Foundation
+import SwitchyardContracts
 
 /// One event as the bus carries it: CloudEvents 1.0 in binary mode. The body (`payload`) is
 /// exactly the event's JSON, e.g. `{"orderId", "customerId", "totalCents", "occurredAt"}` for
@@ -52,7 +53,7 @@ extension EventEnvelope {
         headers["ce-id"] = id
         headers["ce-source"] = source
         headers["ce-type"] = type
-        headers["ce-time"] = time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        headers["ce-time"] = EventTime.string(time)
         if let subject { headers["ce-subject"] = subject }
         headers["content-type"] = "application/json"
         return headers

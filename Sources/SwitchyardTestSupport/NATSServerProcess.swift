@@ -9,12 +9,17 @@ package final class NATSServerProcess: Sendable {
     package let clusterPort: Int?
     package let storeDirectory: URL
     package let name: String
+    /// What it was started with beyond the basics (cluster name, routes…), for `restart`.
+    private let extraArguments: [String]
+    private let binary: URL?
 
     package var url: String { "nats://127.0.0.1:\(port)" }
     package var pid: Int32 { process.pid }
     package var isRunning: Bool { process.isRunning }
 
-    private init(process: ManagedProcess, port: Int, clusterPort: Int?, storeDirectory: URL, name: String) {
+    private init(process: ManagedProcess, port: Int, clusterPort: Int?, storeDirectory: URL, name: String, extraArguments: [String], binary: URL?) {
+        self.extraArguments = extraArguments
+        self.binary = binary
         self.process = process
         self.port = port
         self.clusterPort = clusterPort
@@ -52,7 +57,9 @@ package final class NATSServerProcess: Sendable {
                 _ = try await process.waitForOutput(matching: "Server is ready", fromStandardError: true)
             }
             guard let number = Int(clientPort) else { throw ProcessExited(name: name, status: -1, stdout: "", stderr: process.standardError) }
-            return NATSServerProcess(process: process, port: number, clusterPort: clusterPort, storeDirectory: store, name: name)
+            return NATSServerProcess(
+                process: process, port: number, clusterPort: clusterPort, storeDirectory: store, name: name, extraArguments: extraArguments, binary: binary
+            )
         } catch {
             process.stop()
             throw error
@@ -64,9 +71,10 @@ package final class NATSServerProcess: Sendable {
         process.stop()
     }
 
-    /// Starts this server again on the same port with the same data (after `stop`).
-    package func restart(extraArguments: [String] = []) async throws -> NATSServerProcess {
-        try await Self.start(jetStream: true, name: name, port: port, storeDirectory: storeDirectory, extraArguments: extraArguments)
+    /// Starts this server again on the same port with the same data and arguments (a cluster
+    /// node rejoins its cluster), after `stop`.
+    package func restart() async throws -> NATSServerProcess {
+        try await Self.start(jetStream: true, name: name, port: port, storeDirectory: storeDirectory, binary: binary, extraArguments: extraArguments)
     }
 }
 

@@ -154,7 +154,7 @@ struct NATSCoreTests {
             try await eventually("client notices the disconnect", timeout: .seconds(10)) { !client.isConnected }
             // Publishes while disconnected are buffered and sent after the reconnect.
             try client.publish(subject: "survives", payload: ByteBuffer(text: "while down"))
-            restarted = try await server.restart(extraArguments: [])
+            restarted = try await server.restart()
             try await eventually("client reconnects", timeout: .seconds(15)) { client.reconnectCount >= 1 && client.isConnected }
             try client.publish(subject: "survives", payload: ByteBuffer(text: "after"))
             #expect(try await collect(2, from: subscription).map(\.text) == ["while down", "after"])

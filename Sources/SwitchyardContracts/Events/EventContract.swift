@@ -37,8 +37,22 @@ package struct EventDecodingError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Times as the contracts write them: RFC 3339, UTC, milliseconds.
+///
+/// The milliseconds are those of the time rounded to the nearest millisecond, as services store
+/// times (`unixMilliseconds`), and written from the integer: Foundation's fractional-seconds
+/// style truncates the binary fraction, so `x.001` s (stored as 1.00099…) printed as `.000`,
+/// and an event's `occurredAt` and the order's `createdAt` disagreed by a millisecond.
 package enum EventTime {
     package static func string(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        string(unixMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    package static func string(unixMilliseconds: Int64) -> String {
+        let (seconds, millis) = unixMilliseconds.quotientAndRemainder(dividingBy: 1000)
+        let wholeSeconds = millis < 0 ? seconds - 1 : seconds
+        let fraction = millis < 0 ? millis + 1000 : millis
+        let stamp = Date(timeIntervalSince1970: TimeInterval(wholeSeconds)).formatted(Date.ISO8601FormatStyle())
+        let digits = String(fraction)
+        return "\(stamp.dropLast()).\(String(repeating: "0", count: 3 - digits.count))\(digits)Z"
     }
 }

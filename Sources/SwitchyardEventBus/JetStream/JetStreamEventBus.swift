@@ -105,24 +105,46 @@ package final class JetStreamEventBus: EventBus {
     package func consume(group: String, topics: [String], options: ConsumerOptions, handler: @escaping EventHandler) async throws {
         let topics = Array(Set(topics)).sorted()
         guard !topics.isEmpty else { return }
-        var partitions: [ConsumerPartition] = []
-        for topic in topics {
-            let stream = try await ensureStream(topic: topic)
-            for partition in 0..<layout.partitions {
-                let consumer = ConsumerPartition(
-                    stream: stream, topic: topic, partition: partition, name: layout.durableName(group: group, topic: topic, partition: partition)
-                )
-                try await ensureConsumer(consumer, group: group, options: options)
-                partitions.append(consumer)
-            }
-        }
         try await withThrowingDiscardingTaskGroup { taskGroup in
-            for partition in partitions {
-                taskGroup.addTask {
-                    try await self.consumePartition(partition, group: group, options: options, handler: handler)
+            for topic in topics {
+                for partition in 0..<layout.partitions {
+                    taskGroup.addTask {
+                        try await self.consumePartition(topic: topic, partition: partition, group: group, options: options, handler: handler)
+                    }
                 }
             }
         }
+    }
+
+    /// Sets up one partition's consumer, then pulls it until the group stops.
+    private func consumePartition(topic: String, partition: Int, group: String, options: ConsumerOptions, handler: @escaping EventHandler) async throws {
+        guard
+            let consumer = try await untilJetStreamAnswers({
+                ConsumerPartition(
+                    stream: try await self.ensureStream(topic: topic), topic: topic, partition: partition,
+                    name: self.layout.durableName(group: group, topic: topic, partition: partition)
+                )
+            }),
+            try await untilJetStreamAnswers({ try await self.ensureConsumer(consumer, group: group, options: options) }) != nil
+        else { return }
+        try await consumePartition(consumer, group: group, options: options, handler: handler)
+    }
+
+    /// Runs `step` until it succeeds; `nil` when the group stops first. A cluster without a
+    /// JetStream leader (just started, or electing one after a node died) times requests out
+    /// for a few seconds; a service that starts then must wait it out, not exit.
+    private func untilJetStreamAnswers<T: Sendable>(_ step: @Sendable () async throws -> T) async throws -> T? {
+        var pause = Duration.milliseconds(100)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                return try await step()
+            } catch {
+                logger.warning("JetStream not ready; trying again", metadata: ["switchyard.error": "\(error)"])
+                do { try await Task.sleep(for: pause) } catch { return nil }
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+        return nil
     }
 
     /// One durable consumer: a group's share of one topic partition.

@@ -59,8 +59,7 @@ struct OrderDetail: Encodable, Sendable {
     }
 
     private static func timestamp(unixMilliseconds: Int64) -> String {
-        Date(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
-            .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        EventTime.string(unixMilliseconds: unixMilliseconds)
     }
 }
 

@@ -5,18 +5,21 @@ extension NATSClient {
     /// Appends operations to the outbound buffer and makes sure a drain is queued.
     /// - Parameters:
     ///   - reserving: Roughly the bytes `write` adds, checked against the pending limit.
-    ///   - checkPayloadLimit: Checks `reserving` against the server's max_payload (publishes).
+    ///   - messageSize: A publish's headers + payload, checked against the server's max_payload
+    ///     (in the same critical section as the append, so a publish takes the lock once).
     ///   - pongWaiter: Registered in wire order when `write` writes a PING.
     func enqueue(
         reserving bytes: Int,
-        checkPayloadLimit: Bool,
+        messageSize: Int? = nil,
         pongWaiter: OutboundState.PongWaiter? = nil,
         _ write: (inout ByteBuffer) throws(NATSError) -> Void
     ) throws(NATSError) {
         let limit = options.maxPendingOutboundBytes
         let scheduleDrain = try outbound.withLock { state throws(NATSError) -> Bool in
             if state.isClosed { throw NATSError.connectionClosed }
-            if checkPayloadLimit, bytes > state.maxPayload { throw NATSError.payloadTooLarge(size: bytes, limit: state.maxPayload) }
+            if let messageSize, messageSize > state.maxPayload {
+                throw NATSError.payloadTooLarge(size: messageSize, limit: state.maxPayload)
+            }
             guard state.buffer.readableBytes + bytes <= limit else { throw NATSError.outboundBufferFull(limit: limit) }
             try write(&state.buffer)
             if let pongWaiter { state.pongWaitersInBuffer.append(pongWaiter) }
@@ -32,9 +35,7 @@ extension NATSClient {
     /// PUB/HPUB with subjects already validated.
     func enqueuePublish(subject: String, reply: NATSCommandEncoder.ReplySubject?, headers: NATSHeaders?, payload: ByteBuffer) throws(NATSError) {
         let messageSize = payload.readableBytes + (headers?.encodedLength ?? 0)
-        let limit = outbound.withLock { $0.maxPayload }
-        guard messageSize <= limit else { throw NATSError.payloadTooLarge(size: messageSize, limit: limit) }
-        try enqueue(reserving: messageSize + subject.utf8.count + 96, checkPayloadLimit: false) { buffer throws(NATSError) in
+        try enqueue(reserving: messageSize + subject.utf8.count + 96, messageSize: messageSize) { buffer throws(NATSError) in
             try NATSCommandEncoder.writeValidatedPublish(subject: subject, reply: reply, headers: headers, payload: payload, into: &buffer)
         }
     }

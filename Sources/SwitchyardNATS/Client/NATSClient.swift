@@ -135,7 +135,7 @@ package final class NATSClient: Sendable {
         }
         // Also queued while disconnected: a SUB the reconnect already re-sent is ignored by the
         // server (same sid), so no window exists where it is lost.
-        try enqueue(reserving: subject.utf8.count + (queue?.utf8.count ?? 0) + 32, checkPayloadLimit: false) { buffer throws(NATSError) in
+        try enqueue(reserving: subject.utf8.count + (queue?.utf8.count ?? 0) + 32) { buffer throws(NATSError) in
             try NATSCommandEncoder.writeSubscribe(subject: subject, queue: queue, sid: sid, into: &buffer)
         }
         return sid
@@ -145,7 +145,7 @@ package final class NATSClient: Sendable {
     func removeSubscription(sid: Int) {
         guard let record = registry.withLock({ $0.subscriptions.removeValue(forKey: sid) }) else { return }
         record.finish()
-        try? enqueue(reserving: 32, checkPayloadLimit: false) { buffer throws(NATSError) in
+        try? enqueue(reserving: 32) { buffer throws(NATSError) in
             NATSCommandEncoder.writeUnsubscribe(sid: sid, into: &buffer)
         }
     }
@@ -171,7 +171,7 @@ package final class NATSClient: Sendable {
     /// Returns once the server has processed everything sent before (a PING/PONG round trip).
     package func flush(timeout: Duration = .seconds(10)) async throws {
         let promise = eventLoop.makePromise(of: Void.self)
-        try enqueue(reserving: 8, checkPayloadLimit: false, pongWaiter: .flush(promise)) { buffer throws(NATSError) in
+        try enqueue(reserving: 8, pongWaiter: .flush(promise)) { buffer throws(NATSError) in
             NATSCommandEncoder.writePing(into: &buffer)
         }
         let timer = eventLoop.scheduleTask(in: timeout.timeAmount) { promise.fail(NATSError.timeout) }

@@ -58,7 +58,7 @@ extension JetStream {
             case .message(let message):
                 switch PullStatus(message) {
                 case .message:
-                    messages.append(JetStreamMessage(message: message, client: client))
+                    messages.append(JetStreamMessage(message: message, client: client, replyFromServer: true))
                     if messages.count >= batch { return messages }
                 case .heartbeat:
                     continue

@@ -5,9 +5,18 @@ package struct JetStreamMessage: Sendable {
     package let message: NATSMessage
     let client: NATSClient
 
+    /// The reply subject arrived from the server (as one token of a MSG line), so it is valid
+    /// and need not be checked again for every ack.
+    private let replyFromServer: Bool
+
     package init(message: NATSMessage, client: NATSClient) {
+        self.init(message: message, client: client, replyFromServer: false)
+    }
+
+    init(message: NATSMessage, client: NATSClient, replyFromServer: Bool) {
         self.message = message
         self.client = client
+        self.replyFromServer = replyFromServer
     }
 
     package var subject: String { message.subject }
@@ -42,12 +51,16 @@ package struct JetStreamMessage: Sendable {
         try send(ByteBuffer(string: "+TERM \(reason)"))
     }
 
+    /// Publishes `payload` to the ack subject (once per consumed message: a subject that came
+    /// from the server is not validated again).
     private func send(_ payload: ByteBuffer) throws {
-        try client.publish(subject: try ackSubject(), payload: payload)
+        let subject = try ackSubject()
+        if !replyFromServer { try NATSSubjectValidation.validate(subject) }
+        try client.enqueuePublish(subject: subject, reply: nil, headers: nil, payload: payload)
     }
 
     private func ackSubject() throws(NATSError) -> String {
-        guard let reply = message.reply, reply.utf8.starts(with: "$JS.ACK.".utf8) else { throw NATSError.notAJetStreamMessage }
+        guard let reply = message.reply, utf8HasPrefix(reply, "$JS.ACK.") else { throw NATSError.notAJetStreamMessage }
         return reply
     }
 

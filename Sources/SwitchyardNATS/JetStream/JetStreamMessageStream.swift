@@ -34,24 +34,38 @@ package struct JetStreamMessageStream: AsyncSequence, Sendable {
     package func stop() { puller.finish(throwing: nil) }
 
     package func makeAsyncIterator() -> Iterator {
-        Iterator(base: puller.stream.makeAsyncIterator(), puller: puller)
+        Iterator(puller: puller)
     }
 
+    /// Takes everything that has arrived at once and hands it out from a local array: one
+    /// lock, and at most one suspension, per batch rather than per message.
     package struct Iterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<JetStreamMessage, any Error>.Iterator
         fileprivate let puller: ContinuousPull
+        private var batch: [JetStreamMessage] = []
+        private var position = 0
+
+        fileprivate init(puller: ContinuousPull) {
+            self.puller = puller
+        }
 
         package mutating func next() async throws -> JetStreamMessage? {
-            guard let message = try await base.next() else { return nil }
-            puller.consumed()
-            return message
+            if position == batch.count {
+                try await puller.take(into: &batch)
+                position = 0
+                if batch.isEmpty { return nil }
+            }
+            defer { position += 1 }
+            return batch[position]
         }
     }
 }
 
-/// Keeps about one batch of messages requested or buffered: each arriving message moves one
-/// from "requested" to "buffered", each read removes one, and a new request tops it up to a
-/// batch whenever the sum falls to half.
+/// Keeps about one batch of messages requested or waiting to be read: each arriving message
+/// moves one from "requested" to "ready", the reader takes all ready ones at once, and a new
+/// request tops the sum up to a batch whenever it falls to half.
+///
+/// Messages arrive on the event loop and are appended under a lock; a reader that found
+/// nothing waits on a continuation, resumed by the next arrival or the end.
 private final class ContinuousPull: Sendable {
     let client: NATSClient
     let requestSubject: String
@@ -59,19 +73,26 @@ private final class ContinuousPull: Sendable {
     let batch: Int
     let expires: Duration
     let idleHeartbeat: Duration
-    let stream: AsyncThrowingStream<JetStreamMessage, any Error>
-    private let continuation: AsyncThrowingStream<JetStreamMessage, any Error>.Continuation
     private let state = Mutex(State())
 
     private struct State: Sendable {
         /// Messages requested by open pull requests and not yet arrived.
         var requested = 0
-        /// Messages arrived and not yet read.
-        var buffered = 0
+        /// Messages arrived and not yet taken by the reader.
+        var ready: [JetStreamMessage] = []
+        /// The reader, waiting for `ready` to fill or the sequence to end.
+        var reader: CheckedContinuation<Void, Never>?
         var lastActivity = NIODeadline.now()
         var sid: Int?
         var watchdog: RepeatedTask?
         var finished = false
+        /// Why the sequence ended, thrown to the reader once `ready` is empty.
+        var failure: (any Error)?
+
+        mutating func takeReader() -> CheckedContinuation<Void, Never>? {
+            defer { reader = nil }
+            return reader
+        }
     }
 
     init(client: NATSClient, requestSubject: String, batch: Int, expires: Duration, idleHeartbeat: Duration) {
@@ -81,7 +102,6 @@ private final class ContinuousPull: Sendable {
         self.batch = batch
         self.expires = expires
         self.idleHeartbeat = idleHeartbeat
-        (stream, continuation) = AsyncThrowingStream.makeStream(of: JetStreamMessage.self)
     }
 
     deinit {
@@ -105,14 +125,48 @@ private final class ContinuousPull: Sendable {
             state.sid = sid
             state.watchdog = watchdog
         }
-        continuation.onTermination = { [weak self] _ in self?.finish(throwing: nil) }
         pullIfNeeded()
     }
 
-    /// Sends a pull request when fewer than half a batch are requested or buffered.
+    /// Replaces `batch` (already handed out) with every message that arrived, waiting for one
+    /// if none has; leaves it empty once the sequence ended. Cancelling the reader ends the
+    /// sequence, as a reader that stops reading does.
+    func take(into batch: inout [JetStreamMessage]) async throws {
+        batch.removeAll(keepingCapacity: true)
+        while true {
+            let outcome = state.withLock { state -> Result<Bool, any Error> in
+                if !state.ready.isEmpty {
+                    swap(&state.ready, &batch)
+                    return .success(true)
+                }
+                guard state.finished else { return .success(false) }
+                defer { state.failure = nil }
+                return state.failure.map { .failure($0) } ?? .success(true)
+            }
+            if try outcome.get() {
+                // Taking messages makes room for more.
+                pullIfNeeded()
+                return
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let wait = state.withLock { state in
+                        guard state.ready.isEmpty, !state.finished else { return false }
+                        state.reader = continuation
+                        return true
+                    }
+                    if !wait { continuation.resume() }
+                }
+            } onCancel: {
+                finish(throwing: nil)
+            }
+        }
+    }
+
+    /// Sends a pull request when fewer than half a batch are requested or waiting to be read.
     func pullIfNeeded() {
         let count = state.withLock { state -> Int? in
-            let outstanding = state.requested + state.buffered
+            let outstanding = state.requested + state.ready.count
             guard !state.finished, outstanding <= batch / 2 else { return nil }
             let count = batch - outstanding
             state.requested += count
@@ -136,15 +190,27 @@ private final class ContinuousPull: Sendable {
 
     /// A message on the inbox (on the event loop).
     private func received(_ message: NATSMessage) {
-        state.withLock { $0.lastActivity = .now() }
-        switch PullStatus(message) {
-        case .message:
-            state.withLock { state in
-                state.requested = max(0, state.requested - 1)
-                state.buffered += 1
-            }
-            continuation.yield(JetStreamMessage(message: message, client: client))
-        case .heartbeat:
+        let now = NIODeadline.now()
+        let status = PullStatus(message)
+        guard case .message = status else {
+            state.withLock { $0.lastActivity = now }
+            handleStatus(status)
+            return
+        }
+        let jetStreamMessage = JetStreamMessage(message: message, client: client, replyFromServer: true)
+        let reader = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.lastActivity = now
+            guard !state.finished else { return nil }
+            state.requested = max(0, state.requested - 1)
+            state.ready.append(jetStreamMessage)
+            return state.takeReader()
+        }
+        reader?.resume()
+    }
+
+    private func handleStatus(_ status: PullStatus) {
+        switch status {
+        case .message, .heartbeat:
             break
         case .ended(let pendingMessages):
             // The request is over: what it did not deliver is no longer requested.
@@ -161,11 +227,6 @@ private final class ContinuousPull: Sendable {
             state.withLock { $0.requested = 0 }
             client.eventLoop.scheduleTask(in: .milliseconds(250)) { [weak self] in self?.pullIfNeeded() }
         }
-    }
-
-    func consumed() {
-        state.withLock { $0.buffered = max(0, $0.buffered - 1) }
-        pullIfNeeded()
     }
 
     /// Two heartbeat intervals without anything on the inbox while messages are requested: the
@@ -185,21 +246,23 @@ private final class ContinuousPull: Sendable {
         pullIfNeeded()
     }
 
+    /// Ends the sequence: the reader gets what already arrived, then `error` (or the end).
     func finish(throwing error: (any Error)?) {
-        let resources = state.withLock { state -> (sid: Int?, watchdog: RepeatedTask?)? in
+        let resources = state.withLock { state -> (sid: Int?, watchdog: RepeatedTask?, reader: CheckedContinuation<Void, Never>?)? in
             guard !state.finished else { return nil }
             state.finished = true
+            state.failure = error
             defer {
                 state.sid = nil
                 state.watchdog = nil
             }
-            return (state.sid, state.watchdog)
+            return (state.sid, state.watchdog, state.takeReader())
         }
         // Ending the subscription calls back here: that (second) call must not finish the
-        // stream again, without the error.
-        guard let (sid, watchdog) = resources else { return }
+        // sequence again, without the error.
+        guard let (sid, watchdog, reader) = resources else { return }
         watchdog?.cancel()
         if let sid { client.removeSubscription(sid: sid) }
-        continuation.finish(throwing: error)
+        reader?.resume()
     }
 }

@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// The stream's acknowledgement of a published message.
 package struct PubAck: Decodable, Hashable, Sendable {
@@ -28,124 +28,137 @@ package struct PubAck: Decodable, Hashable, Sendable {
         domain = try container.decodeIfPresent(String.self, forKey: .domain)
     }
 
-    /// Parses a publish's answer: `{"stream":"S","seq":1}` (the hot path, read without
-    /// Foundation) or an API error.
-    static func parse(_ payload: ByteBuffer) throws -> PubAck {
-        if let fields = FlatJSONObject.parse(payload), fields["error"] == nil,
-            case .string(let stream)? = fields["stream"], case .number(let sequence)? = fields["seq"]
-        {
-            var duplicate = false
-            if case .bool(let value)? = fields["duplicate"] { duplicate = value }
-            var domain: String?
-            if case .string(let value)? = fields["domain"] { domain = value }
-            return PubAck(stream: stream, sequence: sequence, duplicate: duplicate, domain: domain)
+    /// Parses a publish's answer: `{"stream":"S","seq":1}` (the hot path: read in place, without
+    /// Foundation or intermediate collections) or an API error.
+    package static func parse(_ payload: ByteBuffer) throws -> PubAck {
+        if let ack = payload.withUnsafeReadableBytes({ bytes in
+            var scanner = PubAckScanner(bytes: bytes)
+            return scanner.pubAck()
+        }) {
+            return ack
         }
         return try JetStream.decodeResponse(payload)
     }
 }
 
-/// A JSON object of strings, unsigned numbers, booleans and nulls only, as JetStream's
-/// publish acks are. Anything else (nesting, escapes, fractions) gives `nil`: the caller then
-/// uses a full JSON decoder.
-enum FlatJSONObject {
-    enum Value: Equatable {
-        case string(String)
-        case number(UInt64)
-        case bool(Bool)
-        case null
-    }
+/// Reads a publish ack as JetStream writes it: one flat object with "stream", "seq" and maybe
+/// "duplicate" and "domain". Anything else (an "error" member, nesting, escapes, fractions,
+/// unexpected types) gives `nil`, and the caller falls back to a full JSON decoder, which also
+/// produces the right error.
+private struct PubAckScanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
 
-    static func parse(_ buffer: ByteBuffer) -> [String: Value]? {
-        buffer.withUnsafeReadableBytes { bytes in
-            var scanner = Scanner(bytes: bytes)
-            return scanner.object()
-        }
-    }
-
-    private struct Scanner {
-        let bytes: UnsafeRawBufferPointer
-        var index = 0
-
-        mutating func object() -> [String: Value]? {
-            skipSpace()
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var fields: [String: Value] = [:]
-            skipSpace()
-            if take(UInt8(ascii: "}")) { return trailingSpaceOnly() ? fields : nil }
-            while true {
+    mutating func pubAck() -> PubAck? {
+        var stream: String?
+        var sequence: UInt64?
+        var duplicate = false
+        var domain: String?
+        skipSpace()
+        guard take(UInt8(ascii: "{")) else { return nil }
+        skipSpace()
+        if !take(UInt8(ascii: "}")) {
+            repeat {
                 skipSpace()
                 guard let key = string() else { return nil }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
-                guard let value = value() else { return nil }
-                fields[key] = value
-                skipSpace()
-                if take(UInt8(ascii: ",")) { continue }
-                guard take(UInt8(ascii: "}")) else { return nil }
-                return trailingSpaceOnly() ? fields : nil
-            }
-        }
-
-        mutating func value() -> Value? {
-            guard index < bytes.count else { return nil }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                return string().map(Value.string)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let start = index
-                while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
-                guard index - start <= 19, let number = UInt64(String(decoding: bytes[start..<index], as: UTF8.self)) else { return nil }
-                return .number(number)
-            case UInt8(ascii: "t"):
-                return literal("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"):
-                return literal("false") ? .bool(false) : nil
-            case UInt8(ascii: "n"):
-                return literal("null") ? .null : nil
-            default:
-                return nil
-            }
-        }
-
-        mutating func string() -> String? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            let start = index
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    let text = String(decoding: bytes[start..<index], as: UTF8.self)
-                    index += 1
-                    return text
+                if keyIs(key, "stream") {
+                    guard let value = string() else { return nil }
+                    stream = String(decoding: bytes[value], as: UTF8.self)
+                } else if keyIs(key, "seq") {
+                    guard let value = number() else { return nil }
+                    sequence = value
+                } else if keyIs(key, "duplicate") {
+                    if literal("true") {
+                        duplicate = true
+                    } else if literal("false") || literal("null") {
+                        duplicate = false
+                    } else {
+                        return nil
+                    }
+                } else if keyIs(key, "domain") {
+                    if let value = string() {
+                        domain = String(decoding: bytes[value], as: UTF8.self)
+                    } else if literal("null") {
+                        domain = nil
+                    } else {
+                        return nil
+                    }
+                } else if keyIs(key, "error") {
+                    return nil
+                } else {
+                    guard skipScalar() else { return nil }
                 }
-                if byte == UInt8(ascii: "\\") || byte < 32 { return nil }
+                skipSpace()
+            } while take(UInt8(ascii: ","))
+            guard take(UInt8(ascii: "}")) else { return nil }
+        }
+        skipSpace()
+        guard index == bytes.count, let stream, let sequence else { return nil }
+        return PubAck(stream: stream, sequence: sequence, duplicate: duplicate, domain: domain)
+    }
+
+    /// A string without escapes: the range of its content.
+    private mutating func string() -> Range<Int>? {
+        guard take(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
                 index += 1
+                return start..<(index - 1)
             }
-            return nil
-        }
-
-        mutating func literal(_ word: StaticString) -> Bool {
-            let count = word.utf8CodeUnitCount
-            guard index + count <= bytes.count else { return false }
-            let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
-            guard bytes[index..<(index + count)].elementsEqual(expected) else { return false }
-            index += count
-            return true
-        }
-
-        mutating func take(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
+            if byte == UInt8(ascii: "\\") || byte < 32 { return nil }
             index += 1
-            return true
         }
+        return nil
+    }
 
-        mutating func skipSpace() {
-            while index < bytes.count, bytes[index] == 32 || bytes[index] == 9 || bytes[index] == 10 || bytes[index] == 13 { index += 1 }
+    /// An unsigned integer of at most 19 digits (which cannot overflow `UInt64`).
+    private mutating func number() -> UInt64? {
+        let start = index
+        var value: UInt64 = 0
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            value = value &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
         }
+        guard index > start, index - start <= 19 else { return nil }
+        return value
+    }
 
-        mutating func trailingSpaceOnly() -> Bool {
-            skipSpace()
-            return index == bytes.count
+    /// A member this client does not read: a string, number, boolean or null.
+    private mutating func skipScalar() -> Bool {
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): return string() != nil
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return number() != nil
+        default: return literal("true") || literal("false") || literal("null")
         }
+    }
+
+    private func keyIs(_ key: Range<Int>, _ name: StaticString) -> Bool {
+        let expected = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return key.count == expected.count && bytes[key].elementsEqual(expected)
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let expected = UnsafeRawBufferPointer(start: word.utf8Start, count: count)
+        guard bytes[index..<(index + count)].elementsEqual(expected) else { return false }
+        index += count
+        return true
+    }
+
+    private mutating func take(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    private mutating func skipSpace() {
+        while index < bytes.count, bytes[index] == 32 || bytes[index] == 9 || bytes[index] == 10 || bytes[index] == 13 { index += 1 }
     }
 }

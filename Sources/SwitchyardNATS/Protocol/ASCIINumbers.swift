@@ -34,19 +34,28 @@ extension ByteBuffer {
         writeInteger(UInt16(0x0D0A))
     }
 
-    /// Writes `value` in decimal.
+    /// Writes `value` in decimal, all digits in one write (a `setInteger` per digit costs a
+    /// bounds and uniqueness check each, on every PUB).
     mutating func writeDecimal(_ value: Int) {
         if value < 0 { writeInteger(UInt8(ascii: "-")) }
         let magnitude = value.magnitude
         let digits = decimalDigitCount(Int(clamping: magnitude))
-        let start = writerIndex
-        writeRepeatingByte(UInt8(ascii: "0"), count: digits)
-        var rest = magnitude
-        var index = start + digits - 1
-        while index >= start {
-            setInteger(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10), at: index)
-            rest /= 10
-            index -= 1
+        writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { bytes in
+            var rest = magnitude
+            for index in stride(from: digits - 1, through: 0, by: -1) {
+                bytes[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            }
+            return digits
         }
     }
+}
+
+/// Whether `string` starts with `prefix`, comparing bytes (no Unicode normalisation, unlike
+/// `hasPrefix`), through contiguous storage when the string has it.
+@inline(__always)
+func utf8HasPrefix(_ string: String, _ prefix: StaticString) -> Bool {
+    let expected = UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+    if let result = string.utf8.withContiguousStorageIfAvailable({ $0.starts(with: expected) }) { return result }
+    return string.utf8.starts(with: expected)
 }

@@ -122,8 +122,7 @@ package struct NATSProtocolParser: Sendable {
 
     private func parseMessageArguments(_ arguments: Slice<UnsafeRawBufferPointer>, withHeaders: Bool) throws(NATSProtocolError) -> PendingMessage {
         let operation = withHeaders ? "HMSG" : "MSG"
-        var fields: [Slice<UnsafeRawBufferPointer>] = []
-        fields.reserveCapacity(5)
+        var fields = MessageArguments()
         var index = arguments.startIndex
         while index < arguments.endIndex {
             while index < arguments.endIndex, isSpace(arguments[index]) { index += 1 }
@@ -131,21 +130,22 @@ package struct NATSProtocolParser: Sendable {
             while index < arguments.endIndex, !isSpace(arguments[index]) { index += 1 }
             if index > start {
                 guard fields.count < 5 else { throw .malformedArguments(operation: operation, reason: "too many arguments") }
-                fields.append(arguments[start..<index])
+                fields.append(start..<index)
             }
         }
+        let base = arguments.base
         let sizeCount = withHeaders ? 2 : 1
         guard fields.count == 2 + sizeCount || fields.count == 3 + sizeCount else {
             throw .malformedArguments(operation: operation, reason: "\(fields.count) arguments")
         }
-        guard let sid = parseDecimal(fields[1]) else { throw .malformedArguments(operation: operation, reason: "bad sid") }
+        guard let sid = parseDecimal(base[fields[1]]) else { throw .malformedArguments(operation: operation, reason: "bad sid") }
         let hasReply = fields.count == 3 + sizeCount
-        guard let totalLength = parseDecimal(fields[fields.count - 1]) else {
+        guard let totalLength = parseDecimal(base[fields[fields.count - 1]]) else {
             throw .malformedArguments(operation: operation, reason: "bad size")
         }
         var headerLength = 0
         if withHeaders {
-            guard let parsed = parseDecimal(fields[fields.count - 2]) else {
+            guard let parsed = parseDecimal(base[fields[fields.count - 2]]) else {
                 throw .malformedArguments(operation: operation, reason: "bad header size")
             }
             guard parsed <= totalLength else {
@@ -156,8 +156,8 @@ package struct NATSProtocolParser: Sendable {
         guard totalLength <= maxPayload else { throw .payloadTooLarge(size: totalLength, limit: maxPayload) }
         return PendingMessage(
             sid: sid,
-            subject: String(decoding: fields[0], as: UTF8.self),
-            reply: hasReply ? String(decoding: fields[2], as: UTF8.self) : nil,
+            subject: String(decoding: base[fields[0]], as: UTF8.self),
+            reply: hasReply ? String(decoding: base[fields[2]], as: UTF8.self) : nil,
             headerLength: headerLength,
             totalLength: totalLength
         )
@@ -179,6 +179,35 @@ package struct NATSProtocolParser: Sendable {
             sid: pending.sid,
             NATSMessage(subject: pending.subject, reply: pending.reply, headers: headers, payload: payload)
         )
+    }
+}
+
+/// The (at most five) arguments of a MSG/HMSG line as ranges of the line, kept inline: an
+/// array would cost an allocation per message.
+private struct MessageArguments {
+    private var ranges: (Range<Int>, Range<Int>, Range<Int>, Range<Int>, Range<Int>) = (0..<0, 0..<0, 0..<0, 0..<0, 0..<0)
+    private(set) var count = 0
+
+    /// Callers keep `count` below 5.
+    mutating func append(_ range: Range<Int>) {
+        switch count {
+        case 0: ranges.0 = range
+        case 1: ranges.1 = range
+        case 2: ranges.2 = range
+        case 3: ranges.3 = range
+        default: ranges.4 = range
+        }
+        count += 1
+    }
+
+    subscript(index: Int) -> Range<Int> {
+        switch index {
+        case 0: ranges.0
+        case 1: ranges.1
+        case 2: ranges.2
+        case 3: ranges.3
+        default: ranges.4
+        }
     }
 }
 
