@@ -28,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        // OTLP export only (the `OTLPHTTP` trait: no second gRPC stack just for telemetry).
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Generated protobuf/gRPC code (committed; see scripts/generate-protos) and the
@@ -70,6 +76,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ]
         ),
         // A NATS client on SwiftNIO: the core protocol (PUB/HPUB/SUB, request/reply,
@@ -87,6 +98,8 @@ let package = Package(
         .target(
             name: "SwitchyardEventBus",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "SwitchyardContracts",
                 "SwitchyardNATS",
                 "SwitchyardRuntime",
@@ -107,6 +120,8 @@ let package = Package(
         .target(
             name: "SwitchyardInventory",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -122,6 +137,8 @@ let package = Package(
         .target(
             name: "SwitchyardOrders",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -141,6 +158,8 @@ let package = Package(
         .target(
             name: "SwitchyardFulfillment",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -155,6 +174,8 @@ let package = Package(
         .target(
             name: "SwitchyardGateway",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -196,6 +217,9 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "OTel", package: "swift-otel"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardInventory",
@@ -219,6 +243,8 @@ let package = Package(
         .target(
             name: "SwitchyardTestSupport",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "SwitchyardContracts",
                 "SwitchyardNATS",
                 "SwitchyardRuntime",
@@ -240,6 +266,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardRuntimeTests",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardTestSupport",
@@ -289,6 +316,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardGatewayTests",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "SwitchyardEventBus",
                 "SwitchyardFulfillment",
                 "SwitchyardStorage",
@@ -322,6 +350,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardEventBusTests",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "SwitchyardEventBus",
                 "SwitchyardStorage",
                 "SwitchyardRuntime",
@@ -375,6 +404,7 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // Makes `swift test` build the executable the tests start.
                 "switchyard",

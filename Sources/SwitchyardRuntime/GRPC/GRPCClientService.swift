@@ -63,7 +63,11 @@ package final class GRPCClientService: Service, Sendable {
     ///   - transport: The HTTP/2 implementation to run on.
     package init(name: String, target: DownstreamTarget, transport: GRPCClientTransportKind = GRPCClientConfiguration.defaultTransport) throws {
         self.name = name
-        self.client = GRPCClient(transport: try ErasedGRPCClientTransport(kind: transport, target: target))
+        // Every call gets a client span and carries the trace as `traceparent` metadata.
+        self.client = GRPCClient(
+            transport: try ErasedGRPCClientTransport(kind: transport, target: target),
+            interceptors: [ClientTelemetryInterceptor(serviceName: nil)]
+        )
     }
 
     package func run() async throws {

@@ -89,7 +89,8 @@ package final class GRPCServerService: Service {
             kind: configuration.transport,
             configuration: configuration,
             services: services + [HealthGRPCService(registry: health), reflection],
-            interceptors: [FailureLoggingInterceptor(logger: logger), DeadlinePropagationInterceptor()]
+            // Telemetry outermost: its span covers the others, so their log lines carry the trace.
+            interceptors: [ServerTelemetryInterceptor(serviceName: name), FailureLoggingInterceptor(logger: logger), DeadlinePropagationInterceptor()]
         )
     }
 

@@ -1,23 +1,33 @@
-import Logging
+package import Logging
 
 /// Installs the process-wide log handler. Call it once, first thing in `main`: swift-log
 /// allows one bootstrap per process. Tests never call it; they pass their own loggers.
 package enum LoggingBootstrap {
-    package static func bootstrap(_ configuration: LoggingConfiguration) {
+    /// - Parameters:
+    ///   - configuration: Level and format.
+    ///   - metadataProvider: Adds the current trace (`trace_id`, `span_id`) and service to
+    ///     every line; `TraceLogMetadata.provider` by default.
+    package static func bootstrap(_ configuration: LoggingConfiguration, metadataProvider: Logger.MetadataProvider = TraceLogMetadata.provider) {
         let level = configuration.level
         switch configuration.format {
         case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                },
+                metadataProvider: metadataProvider
+            )
         case .json:
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = JSONLogHandler(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                },
+                metadataProvider: metadataProvider
+            )
         }
     }
 }

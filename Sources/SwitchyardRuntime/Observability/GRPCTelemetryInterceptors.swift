@@ -1,0 +1,175 @@
+import GRPCCore
+import Instrumentation
+import Synchronization
+import Tracing
+
+/// The server side of every Switchyard gRPC call: continues the caller's trace from the
+/// `traceparent` metadata in a server span named after the method (`orders.Orders/PlaceOrder`),
+/// runs the handler inside it (so the calls it makes and the events it stores join the trace
+/// without any handler code), and records `rpc.server.call.duration`.
+struct ServerTelemetryInterceptor: ServerInterceptor {
+    let serviceName: String
+    let durations = CallDurationMetrics(label: "rpc.server.call.duration")
+
+    func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>,
+        context: ServerContext,
+        next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        var parent = InstrumentationContext.forService(serviceName)
+        InstrumentationSystem.instrument.extract(request.metadata, into: &parent, using: MetadataExtractor())
+        let descriptor = context.descriptor
+        let span = InstrumentationSystem.tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: .server)
+        span.updateAttributes { attributes in
+            attributes["rpc.system"] = "grpc"
+            attributes["rpc.service"] = descriptor.service.fullyQualifiedService
+            attributes["rpc.method"] = descriptor.method
+        }
+        let call = FinishOnce(span: span, kind: .server) { [durations] code, nanoseconds in
+            durations.record(service: descriptor.service.fullyQualifiedService, method: descriptor.method, code: code, nanoseconds: nanoseconds)
+        }
+        do {
+            var response = try await InstrumentationContext.$current.withValue(span.context) {
+                try await next(request, context)
+            }
+            switch response.accepted {
+            case .success(var contents):
+                // Streaming handlers run in the producer, after `next` returns: keep the span
+                // current there too, and end it with the call's real outcome.
+                let producer = contents.producer
+                let spanContext = span.context
+                contents.producer = { writer in
+                    do {
+                        let trailers = try await InstrumentationContext.$current.withValue(spanContext) { try await producer(writer) }
+                        call.finish(error: nil)
+                        return trailers
+                    } catch {
+                        call.finish(error: error)
+                        throw error
+                    }
+                }
+                response.accepted = .success(contents)
+            case .failure(let error):
+                call.finish(error: error)
+            }
+            return response
+        } catch {
+            call.finish(error: error)
+            throw error
+        }
+    }
+}
+
+/// The client side: a client span per call (`orders.Orders/PlaceOrder`, kind client) whose
+/// context travels as `traceparent`/`tracestate` metadata, ended when the response's last
+/// part has been read; records `rpc.client.call.duration`.
+struct ClientTelemetryInterceptor: ClientInterceptor {
+    let serviceName: String?
+    let durations = CallDurationMetrics(label: "rpc.client.call.duration")
+
+    func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingClientRequest<Input>,
+        context: ClientContext,
+        next: (StreamingClientRequest<Input>, ClientContext) async throws -> StreamingClientResponse<Output>
+    ) async throws -> StreamingClientResponse<Output> {
+        var parent = InstrumentationContext.current ?? .topLevel
+        if parent.serviceName == nil, let serviceName { parent.serviceName = serviceName }
+        let descriptor = context.descriptor
+        let span = InstrumentationSystem.tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: .client)
+        span.updateAttributes { attributes in
+            attributes["rpc.system"] = "grpc"
+            attributes["rpc.service"] = descriptor.service.fullyQualifiedService
+            attributes["rpc.method"] = descriptor.method
+        }
+        let call = FinishOnce(span: span, kind: .client) { [durations] code, nanoseconds in
+            durations.record(service: descriptor.service.fullyQualifiedService, method: descriptor.method, code: code, nanoseconds: nanoseconds)
+        }
+        var request = request
+        InstrumentationSystem.instrument.inject(span.context, into: &request.metadata, using: MetadataInjector())
+        do {
+            var response = try await next(request, context)
+            switch response.accepted {
+            case .success(var contents):
+                contents.bodyParts = RPCAsyncSequence(wrapping: FinishingSequence(base: contents.bodyParts, call: call))
+                response.accepted = .success(contents)
+            case .failure(let error):
+                call.finish(error: error)
+            }
+            return response
+        } catch {
+            call.finish(error: error)
+            throw error
+        }
+    }
+}
+
+/// Ends a call's span and records its duration exactly once, whichever path sees the end.
+final class FinishOnce: Sendable {
+    private let span: any Tracing.Span
+    private let kind: SpanKind
+    private let started = ContinuousClock.now
+    private let finished = Atomic<Bool>(false)
+    private let record: @Sendable (String, Int64) -> Void
+
+    init(span: any Tracing.Span, kind: SpanKind, record: @escaping @Sendable (String, Int64) -> Void) {
+        self.span = span
+        self.kind = kind
+        self.record = record
+    }
+
+    func finish(error: (any Error)?) {
+        guard !finished.exchange(true, ordering: .relaxed) else { return }
+        let code: RPCError.Code? = switch error {
+        case nil: nil
+        case let rpc as RPCError: rpc.code
+        case is CancellationError: .cancelled
+        default: .unknown
+        }
+        let numeric = code.map { String($0.rawValue) } ?? "0"
+        span.attributes["rpc.grpc.status_code"] = code.map { Int64($0.rawValue) } ?? 0
+        if let code, Self.isFailure(code, kind: kind) {
+            span.setStatus(SpanStatus(code: .error, message: "\(code)"))
+            if let error { span.recordError(error) }
+        }
+        span.end()
+        let elapsed = ContinuousClock.now - started
+        record(numeric, elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// OpenTelemetry's rule: for a client every non-OK status is an error; for a server only
+    /// the codes that mean the server failed (a NOT_FOUND is the caller's problem).
+    static func isFailure(_ code: RPCError.Code, kind: SpanKind) -> Bool {
+        guard kind == .server else { return true }
+        switch code {
+        case .unknown, .deadlineExceeded, .unimplemented, .internalError, .unavailable, .dataLoss: return true
+        default: return false
+        }
+    }
+}
+
+/// The response parts as they were, ending the call when they end.
+struct FinishingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element: Sendable {
+    typealias Element = Base.Element
+    let base: Base
+    let call: FinishOnce
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let call: FinishOnce
+
+        mutating func next() async throws -> Element? {
+            do {
+                let element = try await base.next()
+                if element == nil { call.finish(error: nil) }
+                return element
+            } catch {
+                call.finish(error: error)
+                throw error
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), call: call)
+    }
+}

@@ -1,0 +1,60 @@
+package import Instrumentation
+package import GRPCCore
+
+/// W3C trace headers (`traceparent`, `tracestate`) as a plain dictionary: how event envelopes
+/// carry the trace (the CloudEvents distributed-tracing extension) and how a trace crosses a
+/// database transaction that runs off the task.
+package enum TraceHeaders {
+    package static let traceparent = "traceparent"
+    package static let tracestate = "tracestate"
+
+    /// The current context's trace headers, as the bootstrapped instrument writes them; empty
+    /// when there is no trace (or tracing is off).
+    package static func current() -> [String: String] {
+        guard let context = InstrumentationContext.current else { return [:] }
+        return headers(of: context)
+    }
+
+    /// `context`'s trace headers.
+    package static func headers(of context: InstrumentationContext) -> [String: String] {
+        var headers: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &headers, using: DictionaryInjector())
+        return headers
+    }
+
+    /// `base` with the trace that `headers` carry, if any.
+    package static func context(from headers: [String: String], base: InstrumentationContext) -> InstrumentationContext {
+        var context = base
+        InstrumentationSystem.instrument.extract(headers, into: &context, using: DictionaryExtractor())
+        return context
+    }
+}
+
+package struct DictionaryInjector: Injector {
+    package init() {}
+    package func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
+    }
+}
+
+package struct DictionaryExtractor: Extractor {
+    package init() {}
+    package func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key]
+    }
+}
+
+/// Trace context in gRPC metadata, as W3C headers (`traceparent`, `tracestate`).
+package struct MetadataInjector: Injector {
+    package init() {}
+    package func inject(_ value: String, forKey key: String, into carrier: inout Metadata) {
+        carrier.replaceOrAddString(value, forKey: key)
+    }
+}
+
+package struct MetadataExtractor: Extractor {
+    package init() {}
+    package func extract(key: String, from carrier: Metadata) -> String? {
+        carrier[stringValues: key].first(where: { _ in true })
+    }
+}
