@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Generated protobuf/gRPC code (committed; see scripts/generate-protos) and the
@@ -87,6 +88,7 @@ let package = Package(
         .target(
             name: "SwitchyardEventBus",
             dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardNATS",
                 "SwitchyardRuntime",
@@ -96,17 +98,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // SQLite databases, migrations and transactions.
+        // SQLite and PostgreSQL databases, migrations and transactions.
         .target(
             name: "SwitchyardStorage",
             dependencies: [
+                "SwitchyardRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "SwitchyardInventory",
             dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -122,6 +132,7 @@ let package = Package(
         .target(
             name: "SwitchyardOrders",
             dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -141,6 +152,7 @@ let package = Package(
         .target(
             name: "SwitchyardFulfillment",
             dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -196,6 +208,7 @@ let package = Package(
         .executableTarget(
             name: "switchyard",
             dependencies: [
+                "SwitchyardStorage",
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardInventory",
@@ -219,6 +232,7 @@ let package = Package(
         .target(
             name: "SwitchyardTestSupport",
             dependencies: [
+                "SwitchyardStorage",
                 "SwitchyardContracts",
                 "SwitchyardNATS",
                 "SwitchyardRuntime",
@@ -322,6 +336,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardEventBusTests",
             dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardEventBus",
                 "SwitchyardStorage",
                 "SwitchyardRuntime",
@@ -375,6 +390,8 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SwitchyardStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // Makes `swift test` build the executable the tests start.
                 "switchyard",
