@@ -1,13 +1,16 @@
 package import Foundation
 import Glibc
+import Synchronization
 
 /// A throwaway PostgreSQL cluster on a random loopback port: `initdb` into a fresh temporary
-/// directory, `pg_ctl start`, and on `remove()` a stop and the directory gone.
+/// directory, then the server itself (`postgres`, in the foreground, so this process holds its
+/// PID), stopped by that PID and the directory removed on `remove()`.
 ///
-/// PostgreSQL refuses to run as root, and CI runs as root: there, every command runs as the
-/// `postgres` user (`runuser -u postgres --`), in a directory that user owns. The Unix socket
-/// goes into the same directory, so nothing outside it is touched. scripts/test installs the
-/// server (scripts/ensure-postgres).
+/// PostgreSQL refuses to run as root, and CI runs as root: there, `initdb` runs as the
+/// `postgres` user (`runuser -u postgres --`) and the server through `setpriv`, which
+/// switches user and then execs, so the PID held is the postmaster's own (`pg_ctl start` would
+/// daemonise it). Everything, the Unix socket included, lives in a directory that user owns.
+/// scripts/test installs the server (scripts/ensure-postgres).
 ///
 /// ```swift
 /// let server = try await PostgresServerProcess.start()
@@ -16,14 +19,14 @@ import Glibc
 /// ```
 package final class PostgresServerProcess: Sendable {
     package let port: Int
-    /// Holds `data/` (the cluster), the server log and the socket.
+    /// Holds `data/` (the cluster) and the socket.
     package let directory: URL
     private let binaries: URL
+    private let postmaster = Mutex<ManagedProcess?>(nil)
 
     /// A superuser URL for the cluster's default database (trust authentication on loopback).
     package var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres" }
     var dataDirectory: URL { directory.appendingPathComponent("data") }
-    var logFile: URL { directory.appendingPathComponent("server.log") }
 
     private init(port: Int, directory: URL, binaries: URL) {
         self.port = port
@@ -38,12 +41,12 @@ package final class PostgresServerProcess: Sendable {
         let server = PostgresServerProcess(port: try freeLoopbackPort(), directory: directory, binaries: binaries)
         do {
             if getuid() == 0 {
-                try await runChecked("/bin/chown", ["postgres:postgres", directory.path], asPostgres: false)
+                try await runChecked(URL(fileURLWithPath: "/bin/chown"), ["postgres:postgres", directory.path])
+                try await runChecked(try PostgresBinaries.runuser(), ["-u", "postgres", "--", binaries.appendingPathComponent("initdb").path] + server.initdbArguments)
+            } else {
+                try await runChecked(binaries.appendingPathComponent("initdb"), server.initdbArguments)
             }
-            // --no-sync and fsync=off: a test cluster needs no durability across an OS crash;
-            // a server killed with -m immediate still recovers from its WAL.
-            try await server.run("initdb", ["-D", server.dataDirectory.path, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
-            try await server.startServer()
+            try await server.restart()
             return server
         } catch {
             server.remove()
@@ -51,65 +54,70 @@ package final class PostgresServerProcess: Sendable {
         }
     }
 
-    /// Stops the server at once (`pg_ctl stop -m immediate`: no checkpoint, clients cut
-    /// off), as a crash or a lost network would; the data stays for `restart()`.
+    /// Stops the server at once, as a crash or a lost network would: SIGQUIT, PostgreSQL's
+    /// immediate shutdown (no checkpoint, every client cut off), then SIGKILL should it linger.
+    /// The data stays for `restart()`.
     package func stop() async throws {
+        guard let process = postmaster.withLock({ $0 }) else { return }
+        process.send(signal: SIGQUIT)
         do {
-            try await run("pg_ctl", ["stop", "-D", dataDirectory.path, "-m", "immediate", "-w", "-t", "60"])
+            _ = try await process.waitForExit(timeout: .seconds(60))
         } catch {
-            // pg_ctl could not do it (it waits for the PID file); kill by PID.
-            if let pid = postmasterPID { kill(pid, SIGKILL) }
-            throw error
+            process.stop()
         }
+        postmaster.withLock { $0 = nil }
     }
 
-    /// Starts the stopped server again, on the same port with the same data.
+    /// Starts the (stopped) server, on the same port with the same data; waits until it
+    /// accepts connections.
     package func restart() async throws {
-        try await startServer()
+        // fsync off: a test cluster needs no durability across an OS crash. A commit still
+        // waits for its WAL write (synchronous_commit stays on), so a server stopped with
+        // SIGQUIT recovers every committed transaction, as the outage tests require.
+        let serverArguments = [
+            "-D", dataDirectory.path, "-p", "\(port)", "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+        ]
+        let postgres = binaries.appendingPathComponent("postgres").path
+        let process =
+            getuid() == 0
+            ? try ManagedProcess(
+                name: "postgres", executable: try PostgresBinaries.setpriv(),
+                arguments: ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", postgres] + serverArguments
+            )
+            : try ManagedProcess(name: "postgres", executable: URL(fileURLWithPath: postgres), arguments: serverArguments)
+        postmaster.withLock { $0 = process }
+        _ = try await process.waitForOutput(matching: "database system is ready to accept connections", fromStandardError: true, timeout: .seconds(120))
     }
 
-    /// Stops the server (by PID if need be) and deletes the cluster. Safe to call twice.
+    /// Stops the server by its PID and deletes the cluster. Safe to call twice.
     package func remove() {
-        if let pid = postmasterPID {
-            // SIGQUIT is PostgreSQL's immediate shutdown: the postmaster takes its backends down
-            // with it. A postmaster that ignores it for whatever reason gets SIGKILL.
-            kill(pid, SIGQUIT)
+        if let process = postmaster.withLock({ $0 }) {
+            // The postmaster takes its backends down with it on SIGQUIT; SIGKILL would leave them.
+            process.send(signal: SIGQUIT)
             let deadline = Date().addingTimeInterval(20)
-            while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
-            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            process.stop()
         }
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The running postmaster's PID, from `postmaster.pid`.
-    package var postmasterPID: Int32? {
-        guard let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
-    }
+    /// The running postmaster's PID.
+    package var postmasterPID: Int32? { postmaster.withLock { $0?.pid } }
 
     /// What the server logged, for a failing test's report.
-    package var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+    package var log: String { postmaster.withLock { $0?.standardError } ?? "" }
 
-    private func startServer() async throws {
-        let options = [
-            "-p \(port)", "-k \(directory.path)", "-c listen_addresses=127.0.0.1", "-c fsync=off",
-            "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
-        ].joined(separator: " ")
-        try await run("pg_ctl", ["start", "-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "120", "-o", options])
-    }
-
-    private func run(_ tool: String, _ arguments: [String]) async throws {
-        try await Self.runChecked(binaries.appendingPathComponent(tool).path, arguments, asPostgres: getuid() == 0)
+    private var initdbArguments: [String] {
+        ["-D", dataDirectory.path, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]
     }
 
     /// Runs a command to completion; throws with its output when it fails.
-    private static func runChecked(_ executable: String, _ arguments: [String], asPostgres: Bool) async throws {
-        let (launch, launchArguments) =
-            asPostgres ? (try PostgresBinaries.runuser(), ["-u", "postgres", "--", executable] + arguments) : (URL(fileURLWithPath: executable), arguments)
-        let process = try ManagedProcess(name: URL(fileURLWithPath: executable).lastPathComponent, executable: launch, arguments: launchArguments)
+    private static func runChecked(_ executable: URL, _ arguments: [String]) async throws {
+        let process = try ManagedProcess(name: executable.lastPathComponent, executable: executable, arguments: arguments)
         let status = try await process.waitForExit(timeout: .seconds(180))
         guard status == 0 else {
-            throw ProcessExited(name: process.name, status: status, stdout: process.standardOutput, stderr: process.standardError)
+            throw ProcessExited(name: arguments.first ?? process.name, status: status, stdout: process.standardOutput, stderr: process.standardError)
         }
     }
 }
@@ -143,6 +151,13 @@ package enum PostgresBinaries {
         let versions = ((try? manager.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted(by: >)
         for version in versions where manager.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb") {
             return URL(fileURLWithPath: "\(root)/\(version)/bin")
+        }
+        throw NotInstalled()
+    }
+
+    static func setpriv() throws -> URL {
+        for path in ["/usr/bin/setpriv", "/bin/setpriv"] where FileManager.default.isExecutableFile(atPath: path) {
+            return URL(fileURLWithPath: path)
         }
         throw NotInstalled()
     }
