@@ -24,6 +24,15 @@ package final class PostgresServiceDatabase: Service, Sendable {
     package let configuration: PostgresDatabaseConfiguration
     private let client: PostgresClient
     private let logger: Logger
+    /// Set by a call that found the server unreachable, cleared by one that got a connection.
+    /// While set, calls wait only `outageAcquireTimeout` for a connection: the pool is already
+    /// reconnecting in the background, and a caller that retries (the gateway retries
+    /// idempotent calls) should hear "unavailable" within its deadline, not after a full
+    /// acquire timeout per attempt.
+    private let outage = Atomic<Bool>(false)
+
+    /// The wait for a connection while the server is known to be unreachable.
+    static var outageAcquireTimeout: Duration { .milliseconds(100) }
 
     /// A database whose pool runs once `run()` does; it runs no migrations (see `open`).
     package init(configuration: PostgresDatabaseConfiguration, logger: Logger) {
@@ -105,12 +114,13 @@ package final class PostgresServiceDatabase: Service, Sendable {
     ///   timeout, or the connection failed; whatever `body` throws otherwise.
     package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let leased = LeaseFlag()
-        let timeout = configuration.acquireTimeout
+        let timeout = outage.load(ordering: .relaxed) ? min(configuration.acquireTimeout, Self.outageAcquireTimeout) : configuration.acquireTimeout
         return try await mappingConnectionFailures {
             try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
                 group.addTask {
                     let value = try await self.client.withConnection { connection in
                         leased.value.store(true, ordering: .relaxed)
+                        self.outage.store(false, ordering: .relaxed)
                         return try await body(connection)
                     }
                     return .finished(value)
@@ -186,8 +196,10 @@ package final class PostgresServiceDatabase: Service, Sendable {
         do {
             return try await body()
         } catch let error as DatabaseUnavailableError {
+            outage.store(true, ordering: .relaxed)
             throw error
         } catch where DatabaseUnavailableError.isConnectionFailure(error) {
+            outage.store(true, ordering: .relaxed)
             logger.warning("database unavailable", metadata: ["switchyard.database": "\(configuration.redactedDescription)", "switchyard.error": "\(String(reflecting: error))"])
             throw DatabaseUnavailableError(reason: String(describing: error))
         }
