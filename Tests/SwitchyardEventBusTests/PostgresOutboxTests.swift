@@ -213,7 +213,9 @@ struct PostgresOutageTests {
     @Test("Calls fail as unavailable while the server is down, and the same pool recovers when it is back")
     func failsThenRecovers() async throws {
         try await withPostgresServer { server in
-            let configuration = try PostgresDatabaseConfiguration(url: server.url, schema: "outage", maxConnections: 4, acquireTimeout: .milliseconds(500))
+            // A generous acquire timeout: a starved machine may take seconds to connect; once the pool
+            // knows the server is down, calls fail within 100 ms whatever this says.
+            let configuration = try PostgresDatabaseConfiguration(url: server.url, schema: "outage", maxConnections: 4, acquireTimeout: .seconds(10))
             let database = try await PostgresServiceDatabase.open(configuration: configuration, migrations: [PostgresOutbox.migration(version: 1)], logger: .silent)
             try await database.whileRunning {
                 try await OutboxKind.enqueue(events(1), in: database)
