@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         // OTLP export only (the `OTLPHTTP` trait: no second gRPC stack just for telemetry).
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Generated protobuf/gRPC code (committed; see scripts/generate-protos) and the
@@ -100,6 +101,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardNATS",
                 "SwitchyardRuntime",
@@ -109,11 +111,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // SQLite databases, migrations and transactions.
+        // SQLite and PostgreSQL databases, migrations and transactions.
         .target(
             name: "SwitchyardStorage",
             dependencies: [
+                "SwitchyardRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -122,6 +131,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -139,6 +149,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -160,6 +171,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
@@ -220,6 +232,7 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "OTel", package: "swift-otel"),
+                "SwitchyardStorage",
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
                 "SwitchyardInventory",
@@ -245,6 +258,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                "SwitchyardStorage",
                 "SwitchyardContracts",
                 "SwitchyardNATS",
                 "SwitchyardRuntime",
@@ -351,6 +365,7 @@ let package = Package(
             name: "SwitchyardEventBusTests",
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardEventBus",
                 "SwitchyardStorage",
                 "SwitchyardRuntime",
@@ -405,6 +420,8 @@ let package = Package(
             name: "SystemTests",
             dependencies: [
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "SwitchyardStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // Makes `swift test` build the executable the tests start.
                 "switchyard",

@@ -1,4 +1,5 @@
 package import Logging
+import SwitchyardStorage
 import ServiceLifecycle
 
 /// One consumer-group instance as a `Service`: delivers the group's topics to its handler for
@@ -25,9 +26,10 @@ package struct EventConsumerService: Service {
         let logger = self.logger
         let group = self.group
         let handler = self.handler
+        let patience = options.ackTimeout / 2
         try await bus.consume(group: group, topics: topics, options: options) { event in
             do {
-                try await handler(event)
+                try await Self.waitingOutDatabaseOutage(patience: patience, logger: logger) { try await handler(event) }
             } catch {
                 logger.warning(
                     "event handler failed; the event will be delivered again",
@@ -38,6 +40,26 @@ package struct EventConsumerService: Service {
                     ]
                 )
                 throw error
+            }
+        }
+    }
+
+    /// Runs `body`, and while it fails because the service's own database is unavailable,
+    /// runs it again with backoff, for up to `patience` (half the ack timeout, so the
+    /// delivery is not handed to another instance meanwhile). An outage is not the event's
+    /// fault: throwing at once would spend the event's attempts in a second and dead-letter
+    /// it, where waiting lets it apply as soon as the database is back.
+    static func waitingOutDatabaseOutage(patience: Duration, logger: Logger, _ body: () async throws -> Void) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: patience)
+        var wait = Duration.milliseconds(100)
+        while true {
+            do {
+                return try await body()
+            } catch let error as DatabaseUnavailableError where clock.now.advanced(by: wait) < deadline {
+                logger.debug("database unavailable; holding the delivery and retrying", metadata: ["switchyard.error": "\(error)"])
+                try await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(2))
             }
         }
     }

@@ -10,11 +10,11 @@ package struct FulfillmentOrderPlacedHandler: Sendable {
     package static var group: String { "fulfillment" }
     package static var topics: [String] { [OrderPlaced.type] }
 
-    let repository: ShipmentRepository
+    let repository: any ShipmentRepository
     let logger: Logger
     let afterCommit: @Sendable () -> Void
 
-    package init(repository: ShipmentRepository, logger: Logger, afterCommit: @escaping @Sendable () -> Void = {}) {
+    package init(repository: any ShipmentRepository, logger: Logger, afterCommit: @escaping @Sendable () -> Void = {}) {
         self.repository = repository
         self.logger = logger
         self.afterCommit = afterCommit

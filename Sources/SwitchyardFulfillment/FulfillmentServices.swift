@@ -14,19 +14,30 @@ package func makeFulfillmentServices(
     configuration: FulfillmentConfiguration,
     bus: any EventBus,
     logger: Logger
-) throws -> [any Service] {
-    let database = try SQLiteDatabase.open(
-        configuration: .init(path: configuration.databasePath),
-        migrations: ShipmentRepository.migrations,
-        logger: logger
-    )
-    let repository = ShipmentRepository(database: database)
-    let relay = OutboxRelay(database: database, bus: bus, logger: logger)
+) async throws -> [any Service] {
+    let repository: any ShipmentRepository
+    let relay: OutboxRelay
+    var storage: [any Service] = []
+    if let postgres = configuration.postgres {
+        // The pool first: it starts before and stops after everything that queries it.
+        let database = try await PostgresServiceDatabase.open(configuration: postgres, migrations: PostgresShipmentRepository.migrations, logger: logger)
+        repository = PostgresShipmentRepository(database: database)
+        relay = OutboxRelay(store: PostgresOutboxStore(database: database), bus: bus, logger: logger)
+        storage = [database]
+    } else {
+        let database = try SQLiteDatabase.open(
+            configuration: .init(path: configuration.databasePath),
+            migrations: SQLiteShipmentRepository.migrations,
+            logger: logger
+        )
+        repository = SQLiteShipmentRepository(database: database)
+        relay = OutboxRelay(database: database, bus: bus, logger: logger)
+    }
     let handler = FulfillmentOrderPlacedHandler(repository: repository, logger: logger, afterCommit: { relay.wake() })
     let consumers: [any Service] = (0..<configuration.consumers).map { _ in
         EventConsumerService(bus: bus, group: FulfillmentOrderPlacedHandler.group, topics: FulfillmentOrderPlacedHandler.topics, options: configuration.consumerOptions, logger: logger) { event in
             try await handler.handle(event)
         }
     }
-    return [relay] + consumers
+    return storage + [relay] + consumers
 }

@@ -11,9 +11,32 @@ package struct Shipment: Sendable, Hashable {
     package var createdAt: Date
 }
 
-/// Fulfillment's own database: shipments, and the inbox and outbox that make shipping an order
-/// exactly-once in effect under at-least-once delivery.
-package struct ShipmentRepository: Sendable {
+/// Fulfillment's storage seam: shipments, and the inbox and outbox that make shipping an order
+/// exactly-once in effect under at-least-once delivery. `SQLiteShipmentRepository` and
+/// `PostgresShipmentRepository` pass the same conformance suite
+/// (Tests/SwitchyardGatewayTests/ShipmentRepositoryConformanceTests.swift).
+package protocol ShipmentRepository: Sendable {
+    /// Creates the order's shipment and queues the events `makeEvents` builds for it, recording
+    /// `eventID` in the inbox, all in one transaction. `nil` when the event was applied before;
+    /// an order that already has a shipment keeps it (and nothing is queued twice).
+    func ship(
+        orderID: String,
+        customerID: String,
+        eventID: String,
+        group: String,
+        now: Date,
+        makeEvents: @escaping @Sendable (Shipment) throws -> [EventEnvelope]
+    ) async throws -> Shipment?
+
+    /// Shipments per order id (for tests and tools).
+    func shipments(forOrder orderID: String) async throws -> [Shipment]
+
+    /// How many shipments exist.
+    func count() async throws -> Int
+}
+
+/// Fulfillment's own SQLite database.
+package struct SQLiteShipmentRepository: ShipmentRepository {
     private let database: DatabasePool
 
     package init(database: DatabasePool) {

@@ -52,12 +52,14 @@ package struct GatewayConfiguration: Sendable {
             orders: .init(
                 host: reader.string(forKey: "gateway.orders.host", default: "127.0.0.1"),
                 port: try reader.port(forKey: "gateway.orders.port", default: 50052),
-                transport: try GRPCClientConfiguration.transport(reader: reader, key: "gateway.orders.transport")
+                transport: try GRPCClientConfiguration.transport(reader: reader, key: "gateway.orders.transport"),
+                replicas: try GRPCClientConfiguration.replicas(reader: reader, key: "gateway.orders.addresses")
             ),
             inventory: .init(
                 host: reader.string(forKey: "gateway.inventory.host", default: "127.0.0.1"),
                 port: try reader.port(forKey: "gateway.inventory.port", default: 50051),
-                transport: try GRPCClientConfiguration.transport(reader: reader, key: "gateway.inventory.transport")
+                transport: try GRPCClientConfiguration.transport(reader: reader, key: "gateway.inventory.transport"),
+                replicas: try GRPCClientConfiguration.replicas(reader: reader, key: "gateway.inventory.addresses")
             ),
             ordersMaxConcurrentCalls: try reader.positiveInt(forKey: "gateway.orders.maxConcurrentCalls", default: 256),
             inventoryMaxConcurrentCalls: try reader.positiveInt(forKey: "gateway.inventory.maxConcurrentCalls", default: 256)
@@ -72,9 +74,11 @@ package struct GatewayConfiguration: Sendable {
         .init(key: "gateway.orders.host", type: "string", defaultValue: "127.0.0.1", summary: "where the orders service listens"),
         .init(key: "gateway.orders.port", type: "int", defaultValue: "50052", summary: "the orders service's gRPC port"),
         GRPCClientConfiguration.transportSetting(key: "gateway.orders.transport", downstream: "orders"),
+        GRPCClientConfiguration.replicasSetting(key: "gateway.orders.addresses", downstream: "orders"),
         .init(key: "gateway.inventory.host", type: "string", defaultValue: "127.0.0.1", summary: "where the inventory service listens"),
         .init(key: "gateway.inventory.port", type: "int", defaultValue: "50051", summary: "the inventory service's gRPC port"),
         GRPCClientConfiguration.transportSetting(key: "gateway.inventory.transport", downstream: "inventory"),
+        GRPCClientConfiguration.replicasSetting(key: "gateway.inventory.addresses", downstream: "inventory"),
         .init(key: "gateway.orders.maxConcurrentCalls", type: "int", defaultValue: "256", summary: "bulkhead: calls to orders in flight at once"),
         .init(key: "gateway.inventory.maxConcurrentCalls", type: "int", defaultValue: "256", summary: "bulkhead: calls to inventory in flight at once"),
     ]

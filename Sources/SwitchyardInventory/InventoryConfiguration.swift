@@ -1,6 +1,7 @@
 package import Configuration
 package import SwitchyardEventBus
 package import SwitchyardRuntime
+package import SwitchyardStorage
 
 /// Everything the inventory service reads, all under `inventory.` (plus the shared
 /// `data.directory`). Environment variables are `SWITCHYARD_` + the key in upper snake case.
@@ -12,6 +13,10 @@ package struct InventoryConfiguration: Sendable {
     package var grpc: GRPCServerConfiguration
     /// `inventory.database.path` (default `<data.directory>/inventory.sqlite`).
     package var databasePath: String
+    /// `inventory.database.url`, else `database.url`: PostgreSQL instead of the SQLite file.
+    /// Several replicas may share it, so GetStock then always reads the database
+    /// (`cacheReads` applies to SQLite only).
+    package var postgres: PostgresDatabaseConfiguration?
     /// `inventory.seedDemoCatalogue` (default true in `dev`, false in `serve`): add the
     /// README's demo SKUs that are missing on start.
     package var seedDemoCatalogue: Bool
@@ -34,10 +39,12 @@ package struct InventoryConfiguration: Sendable {
         reservationTimeToLive: Duration = ReservationRequest.defaultTimeToLive,
         expirySweepInterval: Duration = .seconds(5),
         cacheReads: Bool = true,
-        consumerOptions: ConsumerOptions = ConsumerOptions()
+        consumerOptions: ConsumerOptions = ConsumerOptions(),
+        postgres: PostgresDatabaseConfiguration? = nil
     ) {
         self.grpc = grpc
         self.databasePath = databasePath
+        self.postgres = postgres
         self.seedDemoCatalogue = seedDemoCatalogue
         self.reservationTimeToLive = reservationTimeToLive
         self.expirySweepInterval = expirySweepInterval
@@ -60,14 +67,16 @@ package struct InventoryConfiguration: Sendable {
             reservationTimeToLive: .seconds(ttl),
             expirySweepInterval: .seconds(sweep),
             cacheReads: reader.bool(forKey: "inventory.database.cacheReads", default: true),
-            consumerOptions: try ConsumerOptions(reader: reader, group: Self.consumerGroup)
+            consumerOptions: try ConsumerOptions(reader: reader, group: Self.consumerGroup),
+            postgres: try PostgresDatabaseConfiguration.configured(reader: reader, service: "inventory")
         )
     }
 
     package static let settings: [ConfigurationSetting] =
         GRPCServerConfiguration.settings(prefix: "inventory.grpc", defaultPort: defaultGRPCPort) + [
             .init(key: "inventory.database.path", type: "string", defaultValue: "<data.directory>/inventory.sqlite", summary: "the inventory's SQLite file"),
-            .init(key: "inventory.database.cacheReads", type: "bool", defaultValue: "true", summary: "answer GetStock from an in-memory read model; off if anything else writes the database"),
+            PostgresDatabaseConfiguration.settings(service: "inventory"),
+            .init(key: "inventory.database.cacheReads", type: "bool", defaultValue: "true", summary: "answer GetStock from an in-memory read model; off if anything else writes the database (SQLite only: PostgreSQL always reads it)"),
             .init(key: "inventory.seedDemoCatalogue", type: "bool", defaultValue: "true in dev, false in serve", summary: "add the demo SKUs that are missing on start"),
             .init(key: "inventory.reservations.ttlSeconds", type: "int", defaultValue: "900", summary: "how long an unconfirmed reservation holds"),
             .init(key: "inventory.reservations.sweepIntervalSeconds", type: "int", defaultValue: "5", summary: "how often expired reservations return to stock"),

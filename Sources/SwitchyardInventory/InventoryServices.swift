@@ -21,6 +21,14 @@ package func makeInventoryServices(
     logger: Logger,
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) async throws -> [any Service] {
+    // PostgreSQL (shared by replicas) when configured, else the service's SQLite file.
+    if let postgres = configuration.postgres {
+        let database = try await PostgresServiceDatabase.open(configuration: postgres, migrations: PostgresInventoryRepository.migrations, logger: logger) { setup in
+            if configuration.seedDemoCatalogue { try await PostgresInventoryRepository(database: setup).seed(DemoCatalogue.stock) }
+        }
+        let repository = PostgresInventoryRepository(database: database)
+        return [database] + (try makeInventoryServices(configuration: configuration, repository: repository, bus: bus, logger: logger, onListening: onListening))
+    }
     let database = try SQLiteDatabase.open(
         configuration: .init(path: configuration.databasePath),
         migrations: SQLiteInventoryRepository.migrations,
@@ -30,6 +38,17 @@ package func makeInventoryServices(
     if configuration.seedDemoCatalogue {
         try await repository.seed(DemoCatalogue.stock)
     }
+    return try makeInventoryServices(configuration: configuration, repository: repository, bus: bus, logger: logger, onListening: onListening)
+}
+
+/// The inventory service on one storage engine.
+private func makeInventoryServices<Repository: InventoryRepository>(
+    configuration: InventoryConfiguration,
+    repository: Repository,
+    bus: (any EventBus)?,
+    logger: Logger,
+    onListening: @escaping @Sendable (ListeningAddress) -> Void
+) throws -> [any Service] {
     let clock: @Sendable () -> Date = { Date() }
     let server = try GRPCServerService(
         name: "inventory",
@@ -43,7 +62,7 @@ package func makeInventoryServices(
     let expiry = ReservationExpiryService(repository: repository, interval: configuration.expirySweepInterval, logger: logger, now: clock)
     guard let bus else { return [server, expiry] }
     let placed = OrderPlacedHandler(repository: repository, logger: logger)
-    let consumer = EventConsumerService(bus: bus, group: OrderPlacedHandler<SQLiteInventoryRepository>.group, topics: OrderPlacedHandler<SQLiteInventoryRepository>.topics, options: configuration.consumerOptions, logger: logger) { event in
+    let consumer = EventConsumerService(bus: bus, group: OrderPlacedHandler<Repository>.group, topics: OrderPlacedHandler<Repository>.topics, options: configuration.consumerOptions, logger: logger) { event in
         try await placed.handle(event)
     }
     return [server, expiry, consumer]

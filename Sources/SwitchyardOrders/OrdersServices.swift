@@ -24,12 +24,36 @@ package func makeOrdersServices(
     logger: Logger,
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) async throws -> [any Service] {
+    // PostgreSQL (shared by replicas) when configured, else the service's SQLite file; the
+    // pool goes first, so it starts before and stops after everything that queries it.
+    if let postgres = configuration.postgres {
+        let database = try await PostgresServiceDatabase.open(configuration: postgres, migrations: PostgresOrdersRepository.migrations, logger: logger)
+        return [database] + (try makeOrdersServices(
+            configuration: configuration, repository: PostgresOrdersRepository(database: database), outbox: PostgresOutboxStore(database: database),
+            inventory: inventory, bus: bus, logger: logger, onListening: onListening
+        ))
+    }
     let database = try SQLiteDatabase.open(
         configuration: .init(path: configuration.databasePath),
         migrations: SQLiteOrdersRepository.migrations,
         logger: logger
     )
-    let repository = SQLiteOrdersRepository(database: database)
+    return try makeOrdersServices(
+        configuration: configuration, repository: SQLiteOrdersRepository(database: database), outbox: SQLiteOutboxStore(database: database),
+        inventory: inventory, bus: bus, logger: logger, onListening: onListening
+    )
+}
+
+/// The orders service on one storage engine.
+private func makeOrdersServices<Repository: OrdersRepository>(
+    configuration: OrdersConfiguration,
+    repository: Repository,
+    outbox: any OutboxStore,
+    inventory: DownstreamTarget?,
+    bus: any EventBus,
+    logger: Logger,
+    onListening: @escaping @Sendable (ListeningAddress) -> Void
+) throws -> [any Service] {
     let inventoryClient = try GRPCClientService(
         name: "inventory",
         target: inventory ?? .address(configuration.inventory),
@@ -43,7 +67,7 @@ package func makeOrdersServices(
         )
     )
     let releases = ReleaseQueue(reservations: reservations, logger: logger)
-    let relay = OutboxRelay(database: database, bus: bus, logger: logger)
+    let relay = OutboxRelay(store: outbox, bus: bus, logger: logger)
     let placement = OrderPlacement(repository: repository, reservations: reservations, releases: releases, afterCommit: { relay.wake() })
     let server = try GRPCServerService(
         name: "orders",
@@ -53,7 +77,7 @@ package func makeOrdersServices(
         onListening: onListening
     )
     let shipments = ShipmentDispatchedHandler(repository: repository, logger: logger)
-    let consumer = EventConsumerService(bus: bus, group: ShipmentDispatchedHandler<SQLiteOrdersRepository>.group, topics: ShipmentDispatchedHandler<SQLiteOrdersRepository>.topics, options: configuration.consumerOptions, logger: logger) { event in
+    let consumer = EventConsumerService(bus: bus, group: ShipmentDispatchedHandler<Repository>.group, topics: ShipmentDispatchedHandler<Repository>.topics, options: configuration.consumerOptions, logger: logger) { event in
         try await shipments.handle(event)
     }
     return [inventoryClient, releases, relay, server, consumer]

@@ -79,7 +79,7 @@ package func withLocalSystem(
         bus: bus,
         logger: .silent
     ) { book.publish($0, for: "orders") }
-    services += try makeFulfillmentServices(
+    services += try await makeFulfillmentServices(
         configuration: FulfillmentConfiguration(databasePath: data.appendingPathComponent("fulfillment.sqlite").path),
         bus: bus,
         logger: .silent

@@ -6,6 +6,7 @@ import SwitchyardGateway
 import SwitchyardInventory
 import SwitchyardOrders
 import SwitchyardRuntime
+import SwitchyardStorage
 
 /// `switchyard config`: every configuration key with its environment variable, default and
 /// the value this environment gives it.
@@ -21,7 +22,7 @@ struct ConfigCommand: AsyncParsableCommand {
     var markdown = false
 
     static let allSettings: [ConfigurationSetting] =
-        LoggingConfiguration.settings + DataDirectory.settings + EventBusConfiguration.settings + GatewayConfiguration.settings
+        LoggingConfiguration.settings + DataDirectory.settings + PostgresDatabaseConfiguration.sharedSettings + EventBusConfiguration.settings + GatewayConfiguration.settings
         + OrdersConfiguration.settings + InventoryConfiguration.settings + FulfillmentConfiguration.settings
 
     func run() async throws {
@@ -34,7 +35,8 @@ struct ConfigCommand: AsyncParsableCommand {
         }
         let reader = try await SwitchyardConfigReader.make(commandLine: options.commandLineValues(), configFile: options.config)
         for setting in Self.allSettings {
-            let current = reader.string(forKey: ConfigKey(setting.key)) ?? "(default)"
+            let value = reader.string(forKey: ConfigKey(setting.key), isSecret: setting.isSecret)
+            let current = value.map { setting.isSecret ? "(set, secret)" : $0 } ?? "(default)"
             Console.announce("\(setting.key)  \(setting.environmentVariable)  [\(setting.type), default \(setting.defaultValue)]  = \(current)\n    \(setting.summary)")
         }
     }

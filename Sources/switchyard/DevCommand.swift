@@ -27,12 +27,16 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Orders gRPC port (orders.grpc.port, default 50052).")
     var ordersPort: Int?
 
+    @Option(help: "postgres://user@host:port/db: every service on PostgreSQL, each in its own schema (database.url); SQLite files when absent.")
+    var database: String?
+
     func run() async throws {
         let (reader, logger) = try await options.bootstrap(
             adding: [
                 "gateway.http.port": port.map(String.init),
                 "inventory.grpc.port": inventoryPort.map(String.init),
                 "orders.grpc.port": ordersPort.map(String.init),
+                "database.url": database,
             ],
             label: "switchyard.dev"
         )
@@ -55,7 +59,7 @@ struct DevCommand: AsyncParsableCommand {
             book.publish(address, for: "orders")
             Console.announce("orders gRPC listening on \(address)")
         }
-        let fulfillment = try makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
+        let fulfillment = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
         let gateway = try makeGatewayServices(
             configuration: GatewayConfiguration(reader: reader),
             orders: .published(service: "orders", book: book),

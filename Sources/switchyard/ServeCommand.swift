@@ -31,7 +31,7 @@ struct ServeInventoryCommand: AsyncParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one and prints it (inventory.grpc.port, default 50051).")
     var port: Int?
 
-    @Option(help: "SQLite file (inventory.database.path, default <data.directory>/inventory.sqlite).")
+    @Option(help: "postgres://user@host:port/db (inventory.database.url), or a SQLite file (inventory.database.path, default <data.directory>/inventory.sqlite).")
     var database: String?
 
     @Flag(help: "Add the demo SKUs that are missing (inventory.seedDemoCatalogue).")
@@ -42,7 +42,8 @@ struct ServeInventoryCommand: AsyncParsableCommand {
             adding: [
                 "inventory.grpc.host": host,
                 "inventory.grpc.port": port.map(String.init),
-                "inventory.database.path": database,
+                "inventory.database.path": DatabaseOption.path(database),
+                "inventory.database.url": DatabaseOption.url(database),
                 "inventory.seedDemoCatalogue": seedDemoCatalogue ? "true" : nil,
             ],
             label: "switchyard.inventory"
@@ -70,22 +71,20 @@ struct ServeOrdersCommand: AsyncParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one and prints it (orders.grpc.port, default 50052).")
     var port: Int?
 
-    @Option(help: "SQLite file (orders.database.path, default <data.directory>/orders.sqlite).")
+    @Option(help: "postgres://user@host:port/db (orders.database.url), or a SQLite file (orders.database.path, default <data.directory>/orders.sqlite).")
     var database: String?
 
-    @Option(help: "The inventory service, host:port (orders.inventory.host/port, default 127.0.0.1:50051).")
+    @Option(help: "The inventory service: host:port, several host:port,host:port (round robin over replicas), or dns:host:port (orders.inventory.*, default 127.0.0.1:50051).")
     var inventory: String?
 
     func run() async throws {
-        let inventoryAddress = try inventory.map(HostAndPort.init(parsing:))
         let (reader, logger) = try await options.bootstrap(
             adding: [
                 "orders.grpc.host": host,
                 "orders.grpc.port": port.map(String.init),
-                "orders.database.path": database,
-                "orders.inventory.host": inventoryAddress?.host,
-                "orders.inventory.port": inventoryAddress.map { String($0.port) },
-            ],
+                "orders.database.path": DatabaseOption.path(database),
+                "orders.database.url": DatabaseOption.url(database),
+            ].merging(try DownstreamOption.values(inventory, scope: "orders.inventory"), uniquingKeysWith: { _, new in new }),
             label: "switchyard.orders"
         )
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
@@ -110,24 +109,21 @@ struct ServeGatewayCommand: AsyncParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one and prints it (gateway.http.port, default 8080).")
     var port: Int?
 
-    @Option(help: "The orders service, host:port (gateway.orders.host/port, default 127.0.0.1:50052).")
+    @Option(help: "The orders service: host:port, several host:port,host:port (round robin over replicas), or dns:host:port (gateway.orders.*, default 127.0.0.1:50052).")
     var orders: String?
 
-    @Option(help: "The inventory service, host:port (gateway.inventory.host/port, default 127.0.0.1:50051).")
+    @Option(help: "The inventory service: host:port, several host:port,host:port, or dns:host:port (gateway.inventory.*, default 127.0.0.1:50051).")
     var inventory: String?
 
     func run() async throws {
-        let ordersAddress = try orders.map(HostAndPort.init(parsing:))
-        let inventoryAddress = try inventory.map(HostAndPort.init(parsing:))
         let (reader, logger) = try await options.bootstrap(
             adding: [
                 "gateway.http.host": host,
                 "gateway.http.port": port.map(String.init),
-                "gateway.orders.host": ordersAddress?.host,
-                "gateway.orders.port": ordersAddress.map { String($0.port) },
-                "gateway.inventory.host": inventoryAddress?.host,
-                "gateway.inventory.port": inventoryAddress.map { String($0.port) },
-            ],
+            ].merging(
+                try DownstreamOption.values(orders, scope: "gateway.orders").merging(try DownstreamOption.values(inventory, scope: "gateway.inventory"), uniquingKeysWith: { _, new in new }),
+                uniquingKeysWith: { _, new in new }
+            ),
             label: "switchyard.gateway"
         )
         let services = try makeGatewayServices(configuration: GatewayConfiguration(reader: reader), logger: logger) { address in
@@ -145,13 +141,16 @@ struct ServeFulfillmentCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
-    @Option(help: "SQLite file (fulfillment.database.path, default <data.directory>/fulfillment.sqlite).")
+    @Option(help: "postgres://user@host:port/db (fulfillment.database.url), or a SQLite file (fulfillment.database.path, default <data.directory>/fulfillment.sqlite).")
     var database: String?
 
     func run() async throws {
-        let (reader, logger) = try await options.bootstrap(adding: ["fulfillment.database.path": database], label: "switchyard.fulfillment")
+        let (reader, logger) = try await options.bootstrap(
+            adding: ["fulfillment.database.path": DatabaseOption.path(database), "fulfillment.database.url": DatabaseOption.url(database)],
+            label: "switchyard.fulfillment"
+        )
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
-        let services = try makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
+        let services = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
         Console.announce("fulfillment consuming order.placed as group fulfillment")
         try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
     }

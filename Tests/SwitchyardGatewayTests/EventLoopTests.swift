@@ -13,10 +13,10 @@ import Testing
 private func shipments(in system: LocalSystem, forOrder orderID: String) async throws -> Int {
     let pool = try SQLiteDatabase.open(
         configuration: .init(path: system.dataDirectory.appendingPathComponent("fulfillment.sqlite").path),
-        migrations: ShipmentRepository.migrations,
+        migrations: SQLiteShipmentRepository.migrations,
         logger: .silent
     )
-    return try await ShipmentRepository(database: pool).shipments(forOrder: orderID).count
+    return try await SQLiteShipmentRepository(database: pool).shipments(forOrder: orderID).count
 }
 
 @Suite("The event loop: placed → shipped")

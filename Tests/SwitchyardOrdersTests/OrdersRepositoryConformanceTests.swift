@@ -6,13 +6,17 @@ import SwitchyardStorage
 import SwitchyardTestSupport
 import Testing
 
+/// Every engine the rules are checked against; a rule that holds for one and not another is a
+/// bug in that one.
 enum OrdersRepositoryKind: String, CaseIterable, CustomTestStringConvertible {
     case inMemory
     case sqlite
+    /// A fresh schema on the suite's throwaway PostgreSQL cluster.
+    case postgres
 
     var testDescription: String { rawValue }
 
-    func make() throws -> any OrdersRepository {
+    func make() async throws -> any OrdersRepository {
         switch self {
         case .inMemory:
             return InMemoryOrdersRepository()
@@ -24,6 +28,8 @@ enum OrdersRepositoryKind: String, CaseIterable, CustomTestStringConvertible {
                 logger: .silent
             )
             return SQLiteOrdersRepository(database: pool)
+        case .postgres:
+            return PostgresOrdersRepository(database: try await PostgresTestEnvironment.required().makeDatabase(migrations: PostgresOrdersRepository.migrations))
         }
     }
 }
@@ -33,11 +39,11 @@ func sampleOrder(id: String, customer: String = "c-1", at milliseconds: Int64 = 
     return Order(id: id, customerID: customer, status: .placed, lines: lines, totalCents: 4498, createdAt: Date(unixMilliseconds: milliseconds))
 }
 
-@Suite("Orders repository conformance")
+@Suite("Orders repository conformance", .postgresServer)
 struct OrdersRepositoryConformanceTests {
     @Test("An inserted order reads back exactly, by id and by idempotency key", arguments: OrdersRepositoryKind.allCases)
     func roundTrip(kind: OrdersRepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let order = sampleOrder(id: "ord_1")
         #expect(try await repository.insert(order, idempotencyKey: "key-1", fingerprint: "f1", events: []) == .inserted)
         #expect(try await repository.order(id: "ord_1") == order)
@@ -48,7 +54,7 @@ struct OrdersRepositoryConformanceTests {
 
     @Test("A used idempotency key is reported, never overwritten", arguments: OrdersRepositoryKind.allCases)
     func keyIsUnique(kind: OrdersRepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let first = sampleOrder(id: "ord_1")
         _ = try await repository.insert(first, idempotencyKey: "key-1", fingerprint: "f1", events: [])
         let outcome = try await repository.insert(sampleOrder(id: "ord_2"), idempotencyKey: "key-1", fingerprint: "f2", events: [])
@@ -58,7 +64,7 @@ struct OrdersRepositoryConformanceTests {
 
     @Test("A shipment marks the order shipped once, however often its event is delivered", arguments: OrdersRepositoryKind.allCases)
     func markShipped(kind: OrdersRepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         _ = try await repository.insert(sampleOrder(id: "ord_1"), idempotencyKey: "k", fingerprint: "f", events: [])
         #expect(try await repository.markShipped(orderID: "ord_1", eventID: "e1", group: "orders", at: Date(unixMilliseconds: 1_800_000_000_000)) == .marked)
         #expect(try await repository.order(id: "ord_1")?.status == .shipped)
@@ -71,7 +77,7 @@ struct OrdersRepositoryConformanceTests {
 
     @Test("A customer's orders page newest first", arguments: OrdersRepositoryKind.allCases)
     func listing(kind: OrdersRepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         for index in 0..<5 {
             _ = try await repository.insert(sampleOrder(id: "ord_\(index)", at: 1_800_000_000_000 + Int64(index)), idempotencyKey: "k\(index)", fingerprint: "f", events: [])
         }
@@ -84,5 +90,23 @@ struct OrdersRepositoryConformanceTests {
         #expect(last.orders.map(\.id) == ["ord_0"])
         #expect(last.next == nil)
         #expect(try await repository.orders(customerID: "nobody", after: nil, limit: 10).orders.isEmpty)
+    }
+
+    @Test("Replicas racing to place one idempotency key store one order", arguments: OrdersRepositoryKind.allCases)
+    func racingKey(kind: OrdersRepositoryKind) async throws {
+        let repository = try await kind.make()
+        let outcomes = try await withThrowingTaskGroup(of: OrderInsertOutcome.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    try await repository.insert(sampleOrder(id: "ord_\(index)"), idempotencyKey: "same", fingerprint: "f\(index)", events: [])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .inserted }.count == 1)
+        let stored = try #require(try await repository.placement(idempotencyKey: "same"))
+        for case .keyAlreadyUsed(let placement) in outcomes {
+            #expect(placement == stored)
+        }
     }
 }

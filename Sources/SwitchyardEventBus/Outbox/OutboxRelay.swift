@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// again on restart, and the bus ignores event ids it already has: at least once, no
 /// duplicates. On graceful shutdown it flushes what is queued before stopping.
 package final class OutboxRelay: Service, Sendable {
-    private let database: DatabasePool
+    private let store: any OutboxStore
     private let bus: any EventBus
     private let logger: Logger
     private let batchSize: Int
@@ -16,16 +16,21 @@ package final class OutboxRelay: Service, Sendable {
     private let notifier = EventNotifier()
 
     /// - Parameters:
-    ///   - database: The service's database (with `Outbox.registerMigration` applied).
+    ///   - store: The service's outbox (SQLite, or PostgreSQL shared by replicas).
     ///   - bus: Where events go.
     ///   - batchSize: Events per publish.
     ///   - pollInterval: The longest the relay waits between looks when nobody calls `wake()`.
-    package init(database: DatabasePool, bus: any EventBus, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .milliseconds(200)) {
-        self.database = database
+    package init(store: any OutboxStore, bus: any EventBus, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .milliseconds(200)) {
+        self.store = store
         self.bus = bus
         self.logger = logger
         self.batchSize = max(1, batchSize)
         self.pollInterval = pollInterval
+    }
+
+    /// A relay of the outbox in a SQLite database (with `Outbox.registerMigration` applied).
+    package convenience init(database: DatabasePool, bus: any EventBus, logger: Logger, batchSize: Int = 500, pollInterval: Duration = .milliseconds(200)) {
+        self.init(store: SQLiteOutboxStore(database: database), bus: bus, logger: logger, batchSize: batchSize, pollInterval: pollInterval)
     }
 
     /// Tells the relay the outbox has something new (call after committing a transaction
@@ -36,9 +41,21 @@ package final class OutboxRelay: Service, Sendable {
 
     package func run() async throws {
         await withGracefulShutdownHandler {
+            // Consecutive failures (the bus or the database is down): the wait between tries
+            // doubles up to `maxFailureBackoff`, so an outage is retried, not hammered.
+            var failures = 0
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let generation = notifier.generation
-                let published = await relayBatchLoggingFailures()
+                let published: Int
+                do {
+                    published = try await relayBatch()
+                    failures = 0
+                } catch {
+                    failures += 1
+                    logger.warning("outbox relay could not publish; retrying", metadata: ["switchyard.error": "\(error)", "switchyard.outbox.failures": "\(failures)"])
+                    try? await Task.sleep(for: min(pollInterval * (1 << min(failures, 6)), Self.maxFailureBackoff))
+                    continue
+                }
                 if published == 0 { await notifier.wait(since: generation, timeout: pollInterval) }
             }
         } onGracefulShutdown: {
@@ -49,6 +66,9 @@ package final class OutboxRelay: Service, Sendable {
             while await relayBatchLoggingFailures() > 0 {}
         }
     }
+
+    /// The longest wait between tries while publishing fails.
+    static var maxFailureBackoff: Duration { .seconds(5) }
 
     /// Publishes one batch; returns how many events it published (0 on failure: retry later).
     private func relayBatchLoggingFailures() async -> Int {
@@ -62,10 +82,7 @@ package final class OutboxRelay: Service, Sendable {
 
     /// Publishes the oldest batch and removes it from the outbox.
     package func relayBatch() async throws -> Int {
-        let pending = try await database.read { db in try Outbox.pending(limit: self.batchSize, in: db) }
-        guard let last = pending.last else { return 0 }
-        try await bus.publish(pending.map(\.event))
-        try await database.write { db in try Outbox.remove(through: last.position, in: db) }
-        return pending.count
+        let bus = self.bus
+        return try await store.relayBatch(limit: batchSize) { events in try await bus.publish(events) }
     }
 }

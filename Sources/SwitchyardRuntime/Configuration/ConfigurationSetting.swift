@@ -9,12 +9,16 @@ package struct ConfigurationSetting: Sendable, Hashable {
     /// The default, as a user would write it.
     package var defaultValue: String
     package var summary: String
+    /// The value may hold a credential (a database URL with a password): `switchyard config`
+    /// does not print it, and readers read it with `isSecret`.
+    package var isSecret: Bool
 
-    package init(key: String, type: String, defaultValue: String, summary: String) {
+    package init(key: String, type: String, defaultValue: String, summary: String, isSecret: Bool = false) {
         self.key = key
         self.type = type
         self.defaultValue = defaultValue
         self.summary = summary
+        self.isSecret = isSecret
     }
 
     /// The environment variable that sets this key: `SWITCHYARD_` plus the key with dots and

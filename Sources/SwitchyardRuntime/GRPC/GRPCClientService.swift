@@ -9,6 +9,9 @@ package struct GRPCClientConfiguration: Sendable, Hashable {
     package var port: Int
     /// The HTTP/2 implementation the client runs on.
     package var transport: GRPCClientTransportKind
+    /// Replicas to balance over (`<scope>.addresses`); when set, `host` and `port` are unused
+    /// and the client runs on grpc-nio's round robin.
+    package var replicas: GRPCReplicaTarget?
 
     /// `switchyard`: `GET /orders?id=` through `switchyard dev` on one core serves about 1.4
     /// times the requests a second it does on `grpc-nio` (2.8–3.2k against 2.0–2.2k, p99 about
@@ -16,10 +19,11 @@ package struct GRPCClientConfiguration: Sendable, Hashable {
     /// `<scope>.transport=grpc-nio`.
     package static let defaultTransport = GRPCClientTransportKind.switchyard
 
-    package init(host: String = "127.0.0.1", port: Int, transport: GRPCClientTransportKind = defaultTransport) {
+    package init(host: String = "127.0.0.1", port: Int, transport: GRPCClientTransportKind = defaultTransport, replicas: GRPCReplicaTarget? = nil) {
         self.host = host
         self.port = port
         self.transport = transport
+        self.replicas = replicas
     }
 
     /// Reads `key` (a string, default `defaultTransport`): `switchyard` or `grpc-nio`.

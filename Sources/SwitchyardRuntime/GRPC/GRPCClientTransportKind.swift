@@ -36,6 +36,10 @@ package struct ErasedGRPCClientTransport: ClientTransport {
     ///   - target: Where the downstream listens.
     /// - Throws: When grpc-swift's transport rejects the target.
     package init(kind: GRPCClientTransportKind, target: DownstreamTarget) throws {
+        if case .address(let configuration) = target, let replicas = configuration.replicas {
+            wrapped = .grpcNIO(try replicas.makeTransport())
+            return
+        }
         switch kind {
         case .switchyard:
             let transportTarget: SwitchyardHTTP2ClientTransport.Target
