@@ -103,6 +103,14 @@ package protocol EventBus: Sendable {
     /// without joining a consumer group: for `switchyard events tail`. Ends when the task is
     /// cancelled.
     func observe(topics: [String], fromStart: Bool) -> AsyncThrowingStream<EventEnvelope, any Error>
+
+    /// How far `group` is behind on `topic`: events published that it has not yet settled
+    /// (acknowledged or dead-lettered), in flight included. A group that never consumed is
+    /// behind by everything retained.
+    func lag(group: String, topic: String) async throws -> Int
+
+    /// The engine's name in telemetry (`messaging.system`).
+    var messagingSystem: String { get }
 }
 
 /// An event a group gave up on, kept in `<topic>.dead-letter` with why.

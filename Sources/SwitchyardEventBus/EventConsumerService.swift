@@ -27,9 +27,15 @@ package struct EventConsumerService: Service {
         let group = self.group
         let handler = self.handler
         let patience = options.ackTimeout / 2
+        let system = bus.messagingSystem
+        let metrics = ConsumerMetrics(group: group, system: system)
         try await bus.consume(group: group, topics: topics, options: options) { event in
             do {
-                try await Self.waitingOutDatabaseOutage(patience: patience, logger: logger) { try await handler(event) }
+                // Each delivery in a consumer span under the trace the event carries, so the
+                // handler's work (and the events it stores) joins the trace by itself.
+                try await EventTracing.process(event, group: group, system: system, metrics: metrics) {
+                    try await Self.waitingOutDatabaseOutage(patience: patience, logger: logger) { try await handler(event) }
+                }
             } catch {
                 logger.warning(
                     "event handler failed; the event will be delivered again",

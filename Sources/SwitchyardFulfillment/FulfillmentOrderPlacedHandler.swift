@@ -37,8 +37,7 @@ package struct FulfillmentOrderPlacedHandler: Sendable {
                     source: "/switchyard/fulfillment",
                     time: shipment.createdAt,
                     subject: shipment.orderID,
-                    payload: try payload.encodedPayload(),
-                    extensions: delivered.envelope.extensions.filter { $0.key == "traceparent" || $0.key == "tracestate" }
+                    payload: try payload.encodedPayload()
                 )
             ]
         }

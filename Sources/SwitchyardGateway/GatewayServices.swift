@@ -9,16 +9,25 @@ package import SwitchyardRuntime
 package func makeGatewayRouter(
     configuration: GatewayConfiguration,
     downstreams: GatewayDownstreams,
-    logger: Logger
+    logger: Logger,
+    telemetry: Telemetry = Telemetry()
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    // Middleware first: Hummingbird wraps each route as it is added.
+    // Middleware first: Hummingbird wraps each route as it is added. The request's server span
+    // (Hummingbird's TracingMiddleware, OpenTelemetry HTTP attributes) and its metrics
+    // (`http.server.request.duration` per route, method and status) are outermost, so they see
+    // the status the JSON error middleware settled on.
+    router.middlewares.add(GatewayServiceContextMiddleware())
+    router.middlewares.add(TracingMiddleware())
+    router.middlewares.add(TraceResponseMiddleware())
+    router.middlewares.add(HTTPMetricsMiddleware())
     router.middlewares.add(JSONErrorMiddleware(logger: logger))
     router.middlewares.add(RequestDeadlineMiddleware(timeout: configuration.requestTimeout))
     OrdersRoutes(downstreams: downstreams, maxBodyBytes: configuration.maxBodyBytes).register(on: router)
     InventoryRoutes(downstreams: downstreams).register(on: router)
     HealthRoutes(downstreams: downstreams, checkTimeout: .milliseconds(500)).register(on: router)
     OpenAPIDocument.register(on: router)
+    TelemetryRoutes(telemetry: telemetry).register(on: router)
     return router
 }
 
@@ -36,8 +45,11 @@ package func makeGatewayServices(
     orders: DownstreamTarget? = nil,
     inventory: DownstreamTarget? = nil,
     logger: Logger,
+    telemetry: Telemetry = Telemetry(),
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) throws -> [any Service] {
+    var logger = logger
+    logger[metadataKey: "service"] = "gateway"
     let ordersClient = try GRPCClientService(name: "orders", target: orders ?? .address(configuration.orders), transport: configuration.orders.transport)
     let inventoryClient = try GRPCClientService(
         name: "inventory",
@@ -56,7 +68,7 @@ package func makeGatewayServices(
             bulkhead: Bulkhead(name: "inventory", maxConcurrent: configuration.inventoryMaxConcurrentCalls, maxQueued: configuration.inventoryMaxConcurrentCalls * 4)
         )
     )
-    let router = makeGatewayRouter(configuration: configuration, downstreams: downstreams, logger: logger)
+    let router = makeGatewayRouter(configuration: configuration, downstreams: downstreams, logger: logger, telemetry: telemetry)
     let host = configuration.host
     let application = Application(
         router: router,

@@ -16,21 +16,25 @@ import SwitchyardStorage
 ///   - inventory: How to reach inventory; the configured address unless told otherwise.
 ///   - bus: Where `order.placed` goes and `shipment.dispatched` comes from.
 ///   - logger: The service's logger.
+///   - telemetry: How often its gauges are sampled.
 ///   - onListening: Called with the gRPC address once it serves.
 package func makeOrdersServices(
     configuration: OrdersConfiguration,
     inventory: DownstreamTarget? = nil,
     bus: any EventBus,
     logger: Logger,
+    telemetry: Telemetry = Telemetry(),
     onListening: @escaping @Sendable (ListeningAddress) -> Void = { _ in }
 ) async throws -> [any Service] {
+    var logger = logger
+    logger[metadataKey: "service"] = "orders"
     // PostgreSQL (shared by replicas) when configured, else the service's SQLite file; the
     // pool goes first, so it starts before and stops after everything that queries it.
     if let postgres = configuration.postgres {
         let database = try await PostgresServiceDatabase.open(configuration: postgres, migrations: PostgresOrdersRepository.migrations, logger: logger)
         return [database] + (try makeOrdersServices(
-            configuration: configuration, repository: PostgresOrdersRepository(database: database), outbox: PostgresOutboxStore(database: database),
-            inventory: inventory, bus: bus, logger: logger, onListening: onListening
+            configuration: configuration, repository: TracedOrdersRepository(PostgresOrdersRepository(database: database), system: "postgresql"),
+            outbox: PostgresOutboxStore(database: database), inventory: inventory, bus: bus, logger: logger, telemetry: telemetry, onListening: onListening
         ))
     }
     let database = try SQLiteDatabase.open(
@@ -39,8 +43,8 @@ package func makeOrdersServices(
         logger: logger
     )
     return try makeOrdersServices(
-        configuration: configuration, repository: SQLiteOrdersRepository(database: database), outbox: SQLiteOutboxStore(database: database),
-        inventory: inventory, bus: bus, logger: logger, onListening: onListening
+        configuration: configuration, repository: TracedOrdersRepository(SQLiteOrdersRepository(database: database), system: "sqlite"),
+        outbox: SQLiteOutboxStore(database: database), inventory: inventory, bus: bus, logger: logger, telemetry: telemetry, onListening: onListening
     )
 }
 
@@ -52,6 +56,7 @@ private func makeOrdersServices<Repository: OrdersRepository>(
     inventory: DownstreamTarget?,
     bus: any EventBus,
     logger: Logger,
+    telemetry: Telemetry,
     onListening: @escaping @Sendable (ListeningAddress) -> Void
 ) throws -> [any Service] {
     let inventoryClient = try GRPCClientService(
@@ -80,5 +85,11 @@ private func makeOrdersServices<Repository: OrdersRepository>(
     let consumer = EventConsumerService(bus: bus, group: ShipmentDispatchedHandler<Repository>.group, topics: ShipmentDispatchedHandler<Repository>.topics, options: configuration.consumerOptions, logger: logger) { event in
         try await shipments.handle(event)
     }
-    return [inventoryClient, releases, relay, server, consumer]
+    let gauges = GaugeSamplingService(
+        probes: [EventGaugeProbes.outbox(outbox, service: "orders")]
+            + EventGaugeProbes.consumer(bus: bus, group: ShipmentDispatchedHandler<Repository>.group, topics: ShipmentDispatchedHandler<Repository>.topics),
+        interval: telemetry.sampleInterval,
+        logger: logger
+    )
+    return [inventoryClient, releases, relay, server, consumer, gauges]
 }

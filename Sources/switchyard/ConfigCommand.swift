@@ -22,7 +22,7 @@ struct ConfigCommand: AsyncParsableCommand {
     var markdown = false
 
     static let allSettings: [ConfigurationSetting] =
-        LoggingConfiguration.settings + DataDirectory.settings + PostgresDatabaseConfiguration.sharedSettings + EventBusConfiguration.settings + GatewayConfiguration.settings
+        LoggingConfiguration.settings + TelemetryConfiguration.settings + DataDirectory.settings + PostgresDatabaseConfiguration.sharedSettings + EventBusConfiguration.settings + GatewayConfiguration.settings
         + OrdersConfiguration.settings + InventoryConfiguration.settings + FulfillmentConfiguration.settings
 
     func run() async throws {

@@ -31,21 +31,24 @@ struct DevCommand: AsyncParsableCommand {
     var database: String?
 
     func run() async throws {
-        let (reader, logger) = try await options.bootstrap(
+        let setup = try await options.bootstrap(
             adding: [
                 "gateway.http.port": port.map(String.init),
                 "inventory.grpc.port": inventoryPort.map(String.init),
                 "orders.grpc.port": ordersPort.map(String.init),
                 "database.url": database,
             ],
-            label: "switchyard.dev"
+            label: "switchyard.dev",
+            serviceName: "switchyard-dev"
         )
+        let (reader, logger, telemetry) = (setup.reader, setup.logger, setup.telemetry)
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let book = ServiceAddressBook()
         let inventory = try await makeInventoryServices(
             configuration: InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: true),
             bus: bus,
-            logger: logger
+            logger: logger,
+            telemetry: telemetry
         ) { address in
             book.publish(address, for: "inventory")
             Console.announce("inventory gRPC listening on \(address)")
@@ -54,23 +57,25 @@ struct DevCommand: AsyncParsableCommand {
             configuration: OrdersConfiguration(reader: reader),
             inventory: .published(service: "inventory", book: book),
             bus: bus,
-            logger: logger
+            logger: logger,
+            telemetry: telemetry
         ) { address in
             book.publish(address, for: "orders")
             Console.announce("orders gRPC listening on \(address)")
         }
-        let fulfillment = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
+        let fulfillment = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger, telemetry: telemetry)
         let gateway = try makeGatewayServices(
             configuration: GatewayConfiguration(reader: reader),
             orders: .published(service: "orders", book: book),
             inventory: .published(service: "inventory", book: book),
-            logger: logger
+            logger: logger,
+            telemetry: telemetry
         ) { address in
             Console.announce("gateway HTTP listening on \(address)  (try: curl 'http://\(address)/inventory')")
         }
-        // Dependency order: the bus (its retention sweep or NATS connection), inventory, orders, fulfillment, then the
+        // Dependency order: the span exporter (if any), the bus (its retention sweep or NATS connection), inventory, orders, fulfillment, then the
         // gateway; shutdown runs in reverse, so the edge stops taking requests first and the
         // outbox relays flush before the services behind them stop.
-        try await ServiceGroup.switchyard(services: busServices + inventory + orders + fulfillment + gateway, logger: logger).run()
+        try await ServiceGroup.switchyard(services: setup.telemetryServices + busServices + inventory + orders + fulfillment + gateway, logger: logger).run()
     }
 }

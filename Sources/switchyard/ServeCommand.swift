@@ -38,7 +38,7 @@ struct ServeInventoryCommand: AsyncParsableCommand {
     var seedDemoCatalogue = false
 
     func run() async throws {
-        let (reader, logger) = try await options.bootstrap(
+        let setup = try await options.bootstrap(
             adding: [
                 "inventory.grpc.host": host,
                 "inventory.grpc.port": port.map(String.init),
@@ -46,14 +46,16 @@ struct ServeInventoryCommand: AsyncParsableCommand {
                 "inventory.database.url": DatabaseOption.url(database),
                 "inventory.seedDemoCatalogue": seedDemoCatalogue ? "true" : nil,
             ],
-            label: "switchyard.inventory"
+            label: "switchyard.inventory",
+            serviceName: "inventory"
         )
+        let (reader, logger) = (setup.reader, setup.logger)
         let configuration = try InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: false)
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
-        let services = try await makeInventoryServices(configuration: configuration, bus: bus, logger: logger) { address in
+        let services = try await makeInventoryServices(configuration: configuration, bus: bus, logger: logger, telemetry: setup.telemetry) { address in
             Console.announce("inventory gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: setup.servingTelemetry(reader: reader, service: "inventory") + busServices + services, logger: logger).run()
     }
 }
 
@@ -78,20 +80,22 @@ struct ServeOrdersCommand: AsyncParsableCommand {
     var inventory: String?
 
     func run() async throws {
-        let (reader, logger) = try await options.bootstrap(
+        let setup = try await options.bootstrap(
             adding: [
                 "orders.grpc.host": host,
                 "orders.grpc.port": port.map(String.init),
                 "orders.database.path": DatabaseOption.path(database),
                 "orders.database.url": DatabaseOption.url(database),
             ].merging(try DownstreamOption.values(inventory, scope: "orders.inventory"), uniquingKeysWith: { _, new in new }),
-            label: "switchyard.orders"
+            label: "switchyard.orders",
+            serviceName: "orders"
         )
+        let (reader, logger) = (setup.reader, setup.logger)
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
-        let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), bus: bus, logger: logger) { address in
+        let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), bus: bus, logger: logger, telemetry: setup.telemetry) { address in
             Console.announce("orders gRPC listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: setup.servingTelemetry(reader: reader, service: "orders") + busServices + services, logger: logger).run()
     }
 }
 
@@ -116,7 +120,7 @@ struct ServeGatewayCommand: AsyncParsableCommand {
     var inventory: String?
 
     func run() async throws {
-        let (reader, logger) = try await options.bootstrap(
+        let setup = try await options.bootstrap(
             adding: [
                 "gateway.http.host": host,
                 "gateway.http.port": port.map(String.init),
@@ -124,12 +128,14 @@ struct ServeGatewayCommand: AsyncParsableCommand {
                 try DownstreamOption.values(orders, scope: "gateway.orders").merging(try DownstreamOption.values(inventory, scope: "gateway.inventory"), uniquingKeysWith: { _, new in new }),
                 uniquingKeysWith: { _, new in new }
             ),
-            label: "switchyard.gateway"
+            label: "switchyard.gateway",
+            serviceName: "gateway"
         )
-        let services = try makeGatewayServices(configuration: GatewayConfiguration(reader: reader), logger: logger) { address in
+        let (reader, logger) = (setup.reader, setup.logger)
+        let services = try makeGatewayServices(configuration: GatewayConfiguration(reader: reader), logger: logger, telemetry: setup.telemetry) { address in
             Console.announce("gateway HTTP listening on \(address)")
         }
-        try await ServiceGroup.switchyard(services: services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: setup.telemetryServices + services, logger: logger).run()
     }
 }
 
@@ -145,14 +151,16 @@ struct ServeFulfillmentCommand: AsyncParsableCommand {
     var database: String?
 
     func run() async throws {
-        let (reader, logger) = try await options.bootstrap(
+        let setup = try await options.bootstrap(
             adding: ["fulfillment.database.path": DatabaseOption.path(database), "fulfillment.database.url": DatabaseOption.url(database)],
-            label: "switchyard.fulfillment"
+            label: "switchyard.fulfillment",
+            serviceName: "fulfillment"
         )
+        let (reader, logger) = (setup.reader, setup.logger)
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
-        let services = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger)
+        let services = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger, telemetry: setup.telemetry)
         Console.announce("fulfillment consuming order.placed as group fulfillment")
-        try await ServiceGroup.switchyard(services: busServices + services, logger: logger).run()
+        try await ServiceGroup.switchyard(services: setup.servingTelemetry(reader: reader, service: "fulfillment") + busServices + services, logger: logger).run()
     }
 }
 

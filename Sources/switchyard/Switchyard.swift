@@ -7,6 +7,6 @@ struct Switchyard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchyard",
         abstract: "REST at the edge, gRPC inside, events between domains.",
-        subcommands: [DevCommand.self, ServeCommand.self, OrderCommand.self, StockCommand.self, EventsCommand.self, LoadCommand.self, ConfigCommand.self, LintCommand.self]
+        subcommands: [DevCommand.self, ServeCommand.self, OrderCommand.self, StockCommand.self, EventsCommand.self, LoadCommand.self, TraceCommand.self, ConfigCommand.self, LintCommand.self]
     )
 }

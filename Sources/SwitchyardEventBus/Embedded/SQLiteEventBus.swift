@@ -295,6 +295,24 @@ package final class SQLiteEventBus: EventBus {
 
     // MARK: - Dead letters
 
+    package var messagingSystem: String { "switchyard.sqlite" }
+
+    package func lag(group: String, topic: String) async throws -> Int {
+        try await database.read { db in
+            let cursor = try Self.cursor(of: group, in: db)
+            let published = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE topic = ? AND sequence >= ?", arguments: [topic, cursor]) ?? 0
+            let settledAhead = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM deliveries JOIN events ON events.sequence = deliveries.sequence
+                    WHERE deliveries.group_name = ? AND deliveries.state = 'done' AND deliveries.sequence >= ? AND events.topic = ?
+                    """,
+                arguments: [group, cursor, topic]
+            ) ?? 0
+            return max(0, published - settledAhead)
+        }
+    }
+
     package func deadLetters(limit: Int) async throws -> [DeadLetter] {
         try await database.read { db in
             try Row.fetchAll(

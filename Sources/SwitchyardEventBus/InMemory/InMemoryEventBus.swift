@@ -157,6 +157,17 @@ package final class InMemoryEventBus: EventBus {
         }
     }
 
+    package var messagingSystem: String { "switchyard.memory" }
+
+    package func lag(group: String, topic: String) async throws -> Int {
+        state.withLock { state in
+            let groupState = state.groups[group] ?? GroupState()
+            return state.log.lazy.filter {
+                $0.sequence >= groupState.cursor && $0.envelope.topic == topic && groupState.deliveries[$0.sequence] != .done
+            }.count
+        }
+    }
+
     package func deadLetters(limit: Int) async throws -> [DeadLetter] {
         state.withLock { state in Array(state.deadLetters.filter { state.replayable[$0.id] != nil }.prefix(limit)) }
     }

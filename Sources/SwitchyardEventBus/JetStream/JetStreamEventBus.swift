@@ -116,6 +116,23 @@ package final class JetStreamEventBus: EventBus {
         }
     }
 
+    package var messagingSystem: String { "nats" }
+
+    /// The sum over the topic's partitions of what each of the group's consumers has not yet
+    /// received (`num_pending`) or not yet acknowledged (`num_ack_pending`). A partition whose
+    /// consumer does not exist yet counts nothing: the server cannot say without one, and one
+    /// appears as soon as the group runs.
+    package func lag(group: String, topic: String) async throws -> Int {
+        let stream = layout.streamName(topic: topic)
+        var total = 0
+        for partition in 0..<layout.partitions {
+            let name = layout.durableName(group: group, topic: topic, partition: partition)
+            guard let info = try await jetStream.consumerInfo(stream: stream, consumer: name) else { continue }
+            total += Int(clamping: info.numPending) + info.numAckPending
+        }
+        return total
+    }
+
     /// Sets up one partition's consumer, then pulls it until the group stops.
     private func consumePartition(topic: String, partition: Int, group: String, options: ConsumerOptions, handler: @escaping EventHandler) async throws {
         guard

@@ -83,6 +83,7 @@ package final class OutboxRelay: Service, Sendable {
     /// Publishes the oldest batch and removes it from the outbox.
     package func relayBatch() async throws -> Int {
         let bus = self.bus
-        return try await store.relayBatch(limit: batchSize) { events in try await bus.publish(events) }
+        // Each event in a producer span continuing the trace it was stored with.
+        return try await store.relayBatch(limit: batchSize) { events in try await EventTracing.publish(events, to: bus) }
     }
 }

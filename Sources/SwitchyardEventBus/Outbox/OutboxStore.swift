@@ -8,6 +8,9 @@ package protocol OutboxStore: Sendable {
     /// returns; when it throws they stay queued.
     /// - Returns: How many events were published (0: the outbox was empty).
     func relayBatch(limit: Int, publish: @escaping @Sendable ([EventEnvelope]) async throws -> Void) async throws -> Int
+
+    /// Events waiting to be published.
+    func backlog() async throws -> Int
 }
 
 /// The outbox table in a service's SQLite database. One process writes a SQLite database, so
@@ -25,5 +28,9 @@ package struct SQLiteOutboxStore: OutboxStore {
         try await publish(pending.map(\.event))
         try await database.write { db in try Outbox.remove(through: last.position, in: db) }
         return pending.count
+    }
+
+    package func backlog() async throws -> Int {
+        try await database.read { db in try Outbox.backlog(in: db) }
     }
 }

@@ -75,6 +75,10 @@ package struct PostgresOutboxStore: OutboxStore {
         self.database = database
     }
 
+    package func backlog() async throws -> Int {
+        try await PostgresOutbox.backlog(in: database)
+    }
+
     package func relayBatch(limit: Int, publish: @escaping @Sendable ([EventEnvelope]) async throws -> Void) async throws -> Int {
         let logger = database.queryLogger
         // No retries: publishing is not something to repeat inside a conflict retry, and

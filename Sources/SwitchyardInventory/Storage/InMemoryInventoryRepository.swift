@@ -118,6 +118,10 @@ package final class InMemoryInventoryRepository: InventoryRepository {
     package func reservation(orderID: String) async throws -> Reservation? {
         state.withLock { $0.reservations[orderID] }
     }
+
+    package func outstandingReservations() async throws -> Int {
+        state.withLock { $0.reservations.values.filter { $0.status == .reserved }.count }
+    }
 }
 
 extension Duration {

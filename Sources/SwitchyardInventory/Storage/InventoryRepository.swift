@@ -41,6 +41,9 @@ package protocol InventoryRepository: Sendable {
 
     /// One reservation, or `nil`.
     func reservation(orderID: String) async throws -> Reservation?
+
+    /// Reservations still holding stock (`reserved`: neither confirmed, released nor expired).
+    func outstandingReservations() async throws -> Int
 }
 
 /// The rules every repository applies inside its transaction, written once so the in-memory

@@ -252,6 +252,16 @@ package struct PostgresInventoryRepository: InventoryRepository {
         }
     }
 
+    package func outstandingReservations() async throws -> Int {
+        try await database.withConnection { connection in
+            var count = 0
+            for try await value in try await connection.query("SELECT COUNT(*) FROM reservations WHERE status = 'reserved'", logger: database.queryLogger).decode(Int.self) {
+                count = value
+            }
+            return count
+        }
+    }
+
     // MARK: - Statements shared by the transactions above
 
     private static func fetchReservation(_ connection: PostgresConnection, orderID: String, lock: Bool, logger: Logger) async throws -> Reservation? {

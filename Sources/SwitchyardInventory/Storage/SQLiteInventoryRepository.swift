@@ -180,6 +180,10 @@ package struct SQLiteInventoryRepository: InventoryRepository {
         try await database.read { db in try Self.fetchReservation(db, orderID: orderID) }
     }
 
+    package func outstandingReservations() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE status = 'reserved'") ?? 0 }
+    }
+
     // MARK: - Statements shared by the transactions above
 
     private static func fetchReservation(_ db: Database, orderID: String) throws -> Reservation? {

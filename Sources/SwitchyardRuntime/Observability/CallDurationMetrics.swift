@@ -35,3 +35,12 @@ final class CallDurationMetrics: Sendable {
     }
 }
 
+
+extension Duration {
+    /// The duration in whole nanoseconds, saturating (what swift-metrics timers record).
+    package var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? (seconds < 0 ? .min : .max) : whole &+ attoseconds / 1_000_000_000
+    }
+}

@@ -132,8 +132,7 @@ final class FinishOnce: Sendable {
             if let error { span.recordError(error) }
         }
         span.end()
-        let elapsed = ContinuousClock.now - started
-        record(numeric, elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        record(numeric, (ContinuousClock.now - started).wholeNanoseconds)
     }
 
     /// OpenTelemetry's rule: for a client every non-OK status is an error; for a server only
