@@ -280,6 +280,9 @@ let package = Package(
         .testTarget(
             name: "SwitchyardRuntimeTests",
             dependencies: [
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "SwitchyardContracts",
                 "SwitchyardRuntime",
@@ -419,6 +422,9 @@ let package = Package(
         .testTarget(
             name: "SystemTests",
             dependencies: [
+                "SwitchyardEventBus",
+                "SwitchyardRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 "SwitchyardStorage",

@@ -61,7 +61,7 @@ extension ProcessSetup {
         let configuration = try TelemetryConfiguration(reader: reader)
         return telemetryServices
             + makeTelemetryHTTPServices(host: configuration.httpHost, port: configuration.httpPort, telemetry: telemetry, logger: logger) { address in
-                Console.announce("\(service) metrics on http://\(address)/metrics")
+                Console.announce("\(service) telemetry listening on \(address) (/metrics, /debug/traces)")
             }
     }
 }

@@ -18,16 +18,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     ) async throws -> StreamingServerResponse<Output> {
         var parent = InstrumentationContext.forService(serviceName)
         InstrumentationSystem.instrument.extract(request.metadata, into: &parent, using: MetadataExtractor())
-        let descriptor = context.descriptor
-        let span = InstrumentationSystem.tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: .server)
-        span.updateAttributes { attributes in
-            attributes["rpc.system"] = "grpc"
-            attributes["rpc.service"] = descriptor.service.fullyQualifiedService
-            attributes["rpc.method"] = descriptor.method
-        }
-        let call = FinishOnce(span: span, kind: .server) { [durations] code, nanoseconds in
-            durations.record(service: descriptor.service.fullyQualifiedService, method: descriptor.method, code: code, nanoseconds: nanoseconds)
-        }
+        let (span, call) = FinishOnce.start(context.descriptor, kind: .server, parent: parent, durations: durations)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) {
                 try await next(request, context)
@@ -74,16 +65,7 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
     ) async throws -> StreamingClientResponse<Output> {
         var parent = InstrumentationContext.current ?? .topLevel
         if parent.serviceName == nil, let serviceName { parent.serviceName = serviceName }
-        let descriptor = context.descriptor
-        let span = InstrumentationSystem.tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: .client)
-        span.updateAttributes { attributes in
-            attributes["rpc.system"] = "grpc"
-            attributes["rpc.service"] = descriptor.service.fullyQualifiedService
-            attributes["rpc.method"] = descriptor.method
-        }
-        let call = FinishOnce(span: span, kind: .client) { [durations] code, nanoseconds in
-            durations.record(service: descriptor.service.fullyQualifiedService, method: descriptor.method, code: code, nanoseconds: nanoseconds)
-        }
+        let (span, call) = FinishOnce.start(context.descriptor, kind: .client, parent: parent, durations: durations)
         var request = request
         InstrumentationSystem.instrument.inject(span.context, into: &request.metadata, using: MetadataInjector())
         do {
@@ -110,6 +92,21 @@ final class FinishOnce: Sendable {
     private let started = ContinuousClock.now
     private let finished = Atomic<Bool>(false)
     private let record: @Sendable (String, Int64) -> Void
+
+    /// Starts the span of a call to `descriptor`, named after the method, with the
+    /// OpenTelemetry RPC attributes; the call's end records its duration in `durations`.
+    static func start(_ descriptor: MethodDescriptor, kind: SpanKind, parent: InstrumentationContext, durations: CallDurationMetrics) -> (any Tracing.Span, FinishOnce) {
+        let span = InstrumentationSystem.tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: kind)
+        span.updateAttributes { attributes in
+            attributes["rpc.system"] = "grpc"
+            attributes["rpc.service"] = descriptor.service.fullyQualifiedService
+            attributes["rpc.method"] = descriptor.method
+        }
+        let call = FinishOnce(span: span, kind: kind) { code, nanoseconds in
+            durations.record(service: descriptor.service.fullyQualifiedService, method: descriptor.method, code: code, nanoseconds: nanoseconds)
+        }
+        return (span, call)
+    }
 
     init(span: any Tracing.Span, kind: SpanKind, record: @escaping @Sendable (String, Int64) -> Void) {
         self.span = span

@@ -4,9 +4,9 @@ import Foundation
 /// with the service that made it, when it started relative to the trace, and how long it took.
 ///
 /// ```
-/// trace 4bf92f3577b34da6a3ce929d0e0e4736  9 spans, 41.2 ms
-///   +0.000 ms    12.311 ms  gateway      server    POST /orders  http.response.status_code=201
-///   +0.402 ms    11.020 ms  └ gateway    client    orders.Orders/PlaceOrder
+/// trace 4bf92f3577b34da6a3ce929d0e0e4736  16 spans, 26.906 ms
+/// +0.000 ms    25.357 ms   gateway      server    /orders  http.response.status_code=201
+/// +1.265 ms    12.621 ms   gateway      client    └ orders.Orders/PlaceOrder  rpc.grpc.status_code=0
 /// ```
 package enum TraceTreeRenderer {
     /// Attributes worth a place on a span's line; the rest stay in the JSON.
@@ -40,10 +40,8 @@ package enum TraceTreeRenderer {
                 let details = shownAttributes.compactMap { key in span.attributes[key].map { "\(key)=\($0)" } }
                     + (span.error.map { ["error=\($0)"] } ?? [])
                 lines.append(
-                    [
-                        pad(offset, 12), pad(duration, 12), indent + pad(span.service ?? "-", 12),
-                        pad(span.kind, 9), span.name,
-                    ].joined(separator: " ") + (details.isEmpty ? "" : "  " + details.joined(separator: " "))
+                    [pad(offset, 12), pad(duration, 11), pad(span.service ?? "-", 12), pad(span.kind, 9), indent + span.name]
+                        .joined(separator: " ") + (details.isEmpty ? "" : "  " + details.joined(separator: " "))
                 )
                 for child in (children[span.spanID] ?? []).sorted(by: { $0.startNanoseconds < $1.startNanoseconds }) {
                     visit(child, depth: depth + 1)

@@ -1,0 +1,142 @@
+import Foundation
+import Instrumentation
+import Logging
+import Synchronization
+import SwitchyardRuntime
+import Testing
+import Tracing
+import W3CTraceContext
+
+@Suite("Telemetry: the in-memory tracer, its store, the trace tree, Prometheus names, log correlation")
+struct TelemetryTests {
+    private func tracer(capacity: Int = 100) -> (RecentTracesTracer, RecentTraceStore) {
+        let store = RecentTraceStore(capacity: capacity)
+        return (RecentTracesTracer(store: store), store)
+    }
+
+    @Test("A child span keeps its parent's trace; a W3C traceparent round-trips through inject and extract")
+    func propagation() throws {
+        let (tracer, store) = tracer()
+        var parentContext = InstrumentationContext.topLevel
+        parentContext.serviceName = "gateway"
+        let parent = tracer.startSpan("parent", context: parentContext, ofKind: .server)
+        var headers: [String: String] = [:]
+        tracer.inject(parent.context, into: &headers, using: DictionaryInjector())
+        let traceparent = try #require(headers["traceparent"])
+        #expect(traceparent.hasPrefix("00-") && traceparent.hasSuffix("-01") && traceparent.count == 55)
+
+        // The other side of the wire: a new context extracted from the headers.
+        var remote = InstrumentationContext.topLevel
+        remote.serviceName = "orders"
+        tracer.extract(headers, into: &remote, using: DictionaryExtractor())
+        let child = tracer.startSpan("child", context: remote, ofKind: .server)
+        child.end()
+        parent.end()
+        let spans = store.allSpans
+        let recordedChild = try #require(spans.first { $0.name == "child" })
+        let recordedParent = try #require(spans.first { $0.name == "parent" })
+        #expect(recordedChild.traceID == recordedParent.traceID)
+        #expect(recordedChild.parentSpanID == recordedParent.spanID)
+        #expect(recordedParent.parentSpanID == nil)
+        #expect(recordedChild.service == "orders")
+        #expect(recordedParent.service == "gateway")
+        #expect(recordedChild.kind == "server")
+    }
+
+    @Test("A malformed traceparent starts a new trace instead of failing", arguments: [
+        "garbage", "00-00000000000000000000000000000000-0000000000000000-01", "01-zz-yy-00", "",
+    ])
+    func malformedTraceparent(header: String) {
+        let (tracer, store) = tracer()
+        var context = InstrumentationContext.topLevel
+        tracer.extract(["traceparent": header], into: &context, using: DictionaryExtractor())
+        #expect(context.traceContext == nil)
+        tracer.startSpan("fresh", context: context, ofKind: .server).end()
+        #expect(store.allSpans.first?.parentSpanID == nil)
+    }
+
+    @Test("A span ends once; attributes and errors are recorded as text")
+    func recording() throws {
+        let (tracer, store) = tracer()
+        let span = tracer.startSpan("work", context: .topLevel, ofKind: .client)
+        span.attributes["rpc.grpc.status_code"] = 14
+        span.attributes["switchyard.event.subject"] = "ord_1"
+        span.setStatus(SpanStatus(code: .error, message: "UNAVAILABLE"))
+        span.end()
+        span.end()
+        #expect(store.allSpans.count == 1)
+        let recorded = try #require(store.allSpans.first)
+        #expect(recorded.attributes["rpc.grpc.status_code"] == "14")
+        #expect(recorded.error == "UNAVAILABLE")
+        #expect(recorded.endNanoseconds >= recorded.startNanoseconds)
+        #expect(!span.isRecording)
+    }
+
+    @Test("The store keeps the newest spans only, and finds traces by trace id or by event subject")
+    func storeBoundsAndLookup() {
+        let (tracer, store) = tracer(capacity: 10)
+        for number in 0..<25 {
+            let span = tracer.startSpan("span \(number)", context: .topLevel, ofKind: .internal)
+            span.attributes[RecentTraceStore.subjectAttribute] = "ord_\(number % 5)"
+            span.end()
+        }
+        let kept = store.allSpans
+        #expect(kept.map(\.name) == (15..<25).map { "span \($0)" })
+        #expect(Set(store.spans(matching: "ord_3").map(\.name)) == ["span 18", "span 23"])
+        let one = kept[4]
+        #expect(store.spans(matching: one.traceID).map(\.name) == [one.name])
+        #expect(store.spans(matching: one.traceID.uppercased()).map(\.name) == [one.name])
+        #expect(store.spans(matching: "ord_unknown").isEmpty)
+    }
+
+    @Test("The tree puts each span under its parent, siblings in start order, orphans at the root")
+    func tree() {
+        func span(_ id: String, parent: String?, start: UInt64, name: String) -> RecordedSpan {
+            RecordedSpan(
+                traceID: "4bf92f3577b34da6a3ce929d0e0e4736", spanID: id, parentSpanID: parent, name: name, kind: "server",
+                service: "svc", startNanoseconds: start, endNanoseconds: start + 1_000_000, error: nil, attributes: [:]
+            )
+        }
+        let text = TraceTreeRenderer.render([
+            span("c", parent: "a", start: 3_000_000, name: "second child"),
+            span("a", parent: nil, start: 1_000_000, name: "root"),
+            span("b", parent: "a", start: 2_000_000, name: "first child"),
+            span("d", parent: "b", start: 2_500_000, name: "grandchild"),
+            span("e", parent: "missing", start: 5_000_000, name: "orphan"),
+        ])
+        let names = text.split(separator: "\n").dropFirst().map { line in
+            String(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(6).joined(separator: " "))
+        }
+        #expect(names == ["root", "└ first child", "└ grandchild", "└ second child", "orphan"], "\(text)")
+        #expect(text.hasPrefix("trace 4bf92f3577b34da6a3ce929d0e0e4736  5 spans, 5.000 ms"))
+    }
+
+    @Test("OpenTelemetry metric names become Prometheus names, durations in seconds", arguments: [
+        ("http.server.request.duration", "http_server_request_duration_seconds"),
+        ("rpc.client.call.duration", "rpc_client_call_duration_seconds"),
+        ("switchyard.outbox.backlog", "switchyard_outbox_backlog"),
+        ("http.server.active_requests", "http_server_active_requests"),
+    ])
+    func prometheusNames(otel: String, prometheus: String) {
+        #expect(PrometheusNaming.metricName(otel) == prometheus)
+    }
+
+    @Test("A log line written inside a span carries service, trace_id and span_id; outside, none")
+    func logCorrelation() throws {
+        let lines = Mutex<[String]>([])
+        let logger = Logger(label: "switchyard.test") { label in
+            JSONLogHandler(label: label, metadataProvider: TraceLogMetadata.provider) { line in lines.withLock { $0.append(line) } }
+        }
+        let (tracer, _) = tracer()
+        let span = tracer.startSpan("work", context: .forService("fulfillment"), ofKind: .consumer)
+        InstrumentationContext.$current.withValue(span.context) { logger.info("inside") }
+        logger.info("outside")
+        let objects = try lines.withLock { $0 }.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
+        let identity = try #require(span.context.traceContext)
+        #expect(objects.first?["trace_id"] == "\(identity.traceID)")
+        #expect(objects.first?["span_id"] == "\(identity.spanID)")
+        #expect(objects.first?["service"] == "fulfillment")
+        #expect(objects.last?["trace_id"] == nil)
+        #expect(objects.last?["message"] == "outside")
+    }
+}
