@@ -1,5 +1,7 @@
 package import Logging
 import SwitchyardStorage
+import Instrumentation
+import Tracing
 import ServiceLifecycle
 
 /// One consumer-group instance as a `Service`: delivers the group's topics to its handler for
@@ -29,11 +31,12 @@ package struct EventConsumerService: Service {
         let patience = options.ackTimeout / 2
         let system = bus.messagingSystem
         let metrics = ConsumerMetrics(group: group, system: system)
+        let tracer = InstrumentationSystem.tracer
         try await bus.consume(group: group, topics: topics, options: options) { event in
             do {
                 // Each delivery in a consumer span under the trace the event carries, so the
                 // handler's work (and the events it stores) joins the trace by itself.
-                try await EventTracing.process(event, group: group, system: system, metrics: metrics) {
+                try await EventTracing.process(event, group: group, system: system, tracer: tracer, metrics: metrics) {
                     try await Self.waitingOutDatabaseOutage(patience: patience, logger: logger) { try await handler(event) }
                 }
             } catch {

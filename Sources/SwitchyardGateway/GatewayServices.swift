@@ -14,12 +14,9 @@ package func makeGatewayRouter(
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     // Middleware first: Hummingbird wraps each route as it is added. The request's server span
-    // (Hummingbird's TracingMiddleware, OpenTelemetry HTTP attributes) and its metrics
-    // (`http.server.request.duration` per route, method and status) are outermost, so they see
-    // the status the JSON error middleware settled on.
-    router.middlewares.add(GatewayServiceContextMiddleware())
-    router.middlewares.add(TracingMiddleware())
-    router.middlewares.add(TraceResponseMiddleware())
+    // and its metrics (`http.server.request.duration` per route, method and status) are
+    // outermost, so they see the status the JSON error middleware settled on.
+    router.middlewares.add(GatewayTracingMiddleware())
     router.middlewares.add(HTTPMetricsMiddleware())
     router.middlewares.add(JSONErrorMiddleware(logger: logger))
     router.middlewares.add(RequestDeadlineMiddleware(timeout: configuration.requestTimeout))

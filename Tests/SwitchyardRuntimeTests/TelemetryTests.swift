@@ -128,7 +128,7 @@ struct TelemetryTests {
             JSONLogHandler(label: label, metadataProvider: TraceLogMetadata.provider) { line in lines.withLock { $0.append(line) } }
         }
         let (tracer, _) = tracer()
-        let span = tracer.startSpan("work", context: .forService("fulfillment"), ofKind: .consumer)
+        let span = tracer.startSpan("work", context: .entryPoint(of: "fulfillment"), ofKind: .consumer)
         InstrumentationContext.$current.withValue(span.context) { logger.info("inside") }
         logger.info("outside")
         let objects = try lines.withLock { $0 }.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }

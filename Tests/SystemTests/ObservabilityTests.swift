@@ -50,6 +50,11 @@ struct ObservabilityTests {
         let traceresponse = try #require(placed.headers.first(name: "traceresponse"), "the gateway names the request's trace")
         let traceID = try #require(traceresponse.split(separator: "-").dropFirst().first.map(String.init))
         #expect(traceID.count == 32)
+        // Errors name their trace too: they are what someone goes looking for.
+        let missing = try await http.get("/orders?id=ord_missing")
+        #expect(missing.status == 404)
+        #expect(missing.errorCode == "NOT_FOUND")
+        #expect(missing.headers.first(name: "traceresponse")?.hasPrefix("00-") == true)
 
         // The loop ends with orders marking the order shipped; its span closes the trace.
         let spans = try await eventually("the whole loop's spans", timeout: .seconds(60)) { () -> [RecordedSpan]? in
@@ -62,7 +67,7 @@ struct ObservabilityTests {
         func has(_ service: String, _ kind: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(spans.contains { $0.service == service && $0.kind == kind && $0.name == name }, "no \(kind) span \(name) of \(service)", sourceLocation: sourceLocation)
         }
-        has("gateway", "server", "/orders")
+        has("gateway", "server", "POST /orders")
         has("gateway", "client", "orders.Orders/PlaceOrder")
         has("orders", "server", "orders.Orders/PlaceOrder")
         has("orders", "client", "inventory.Inventory/ReserveStock")
@@ -79,7 +84,7 @@ struct ObservabilityTests {
         // of the same trace.
         let ids = Set(spans.map(\.spanID))
         let roots = spans.filter { $0.parentSpanID.map { !ids.contains($0) } ?? true }
-        #expect(roots.map(\.name) == ["/orders"], "roots: \(roots.map(\.name))")
+        #expect(roots.map(\.name) == ["POST /orders"], "roots: \(roots.map(\.name))")
         #expect(spans.filter { $0.attributes[RecentTraceStore.subjectAttribute] == orderID }.count >= 5)
 
         // `switchyard trace <order-id>` prints the same tree.

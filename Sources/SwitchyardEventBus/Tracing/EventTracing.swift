@@ -2,7 +2,7 @@ import Instrumentation
 import Metrics
 import Synchronization
 import SwitchyardRuntime
-import Tracing
+package import Tracing
 
 /// How a trace crosses the bus: the CloudEvents distributed-tracing extension (`traceparent`,
 /// `tracestate` beside the `ce-` headers). A service's outbox stamps each event with the trace
@@ -24,7 +24,7 @@ package enum EventTracing {
         var traced = events
         for index in traced.indices {
             let event = traced[index]
-            let parent = TraceHeaders.context(from: event.extensions, base: .forService(serviceName(ofSource: event.source)))
+            let parent = TraceHeaders.context(from: event.extensions, base: .entryPoint(of: serviceName(ofSource: event.source)))
             let span = tracer.startSpan("send \(event.topic)", context: parent, ofKind: .producer)
             span.updateAttributes { attributes in
                 attributes["messaging.system"] = bus.messagingSystem
@@ -52,10 +52,18 @@ package enum EventTracing {
 
     /// Runs `handler` on `event` in a consumer span of `group`'s service, continuing the trace
     /// the event carries.
-    package static func process(_ event: DeliveredEvent, group: String, system: String, metrics: ConsumerMetrics, handler: () async throws -> Void) async throws {
+    package static func process(
+        _ event: DeliveredEvent,
+        group: String,
+        system: String,
+        tracer: any Tracer,
+        metrics: ConsumerMetrics,
+        handler: () async throws -> Void
+    ) async throws {
         let envelope = event.envelope
-        let parent = TraceHeaders.context(from: envelope.extensions, base: .forService(group))
-        let span = InstrumentationSystem.tracer.startSpan("process \(envelope.topic)", context: parent, ofKind: .consumer)
+        var parent = InstrumentationContext.entryPoint(of: group)
+        tracer.extract(envelope.extensions, into: &parent, using: DictionaryExtractor())
+        let span = tracer.startSpan("process \(envelope.topic)", context: parent, ofKind: .consumer)
         span.updateAttributes { attributes in
             attributes["messaging.system"] = system
             attributes["messaging.operation.type"] = "process"

@@ -9,22 +9,29 @@ package struct DatabaseSpans: Sendable {
     package let system: String
     /// The table family the repository owns (`orders`, `stock`, `shipments`).
     package let collection: String
+    private let tracer: any Tracer
 
     package init(system: String, collection: String) {
         self.system = system
         self.collection = collection
+        self.tracer = InstrumentationSystem.tracer
     }
 
-    /// Runs `body` in a client span for `operation`.
+    /// Runs `body` in a client span for `operation`, when it is part of a request or an event:
+    /// background work (the expiry sweep) would otherwise start a trace of its own every few
+    /// seconds and crowd out the traces someone wants to read.
     package func run<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
-        let span = InstrumentationSystem.tracer.startSpan("\(operation) \(collection)", context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
+        guard let parent = InstrumentationContext.current else { return try await body() }
+        let span = tracer.startSpan("\(operation) \(collection)", context: parent, ofKind: .client)
         span.updateAttributes { attributes in
             attributes["db.system.name"] = system
             attributes["db.operation.name"] = operation
             attributes["db.collection.name"] = collection
         }
+        // Not made current: nothing inside a repository call starts spans of its own, and a
+        // task-local binding per database call is a cost worth not paying.
         do {
-            let result = try await InstrumentationContext.$current.withValue(span.context) { try await body() }
+            let result = try await body()
             span.end()
             return result
         } catch {

@@ -8,17 +8,26 @@ import Tracing
 /// runs the handler inside it (so the calls it makes and the events it stores join the trace
 /// without any handler code), and records `rpc.server.call.duration`.
 struct ServerTelemetryInterceptor: ServerInterceptor {
-    let serviceName: String
+    /// Where every call's trace starts: the service's name, nothing else (made once).
+    let entryPoint: InstrumentationContext
     let durations = CallDurationMetrics(label: "rpc.server.call.duration")
+    /// Read once: `InstrumentationSystem.tracer` takes a lock each time, and servers are made
+    /// after the process bootstrapped its tracer.
+    let tracer = InstrumentationSystem.tracer
+
+    init(serviceName: String) {
+        self.entryPoint = .entryPoint(of: serviceName)
+    }
 
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
-        var parent = InstrumentationContext.forService(serviceName)
-        InstrumentationSystem.instrument.extract(request.metadata, into: &parent, using: MetadataExtractor())
-        let (span, call) = FinishOnce.start(context.descriptor, kind: .server, parent: parent, durations: durations)
+        // A call is where a trace enters this service: start from the caller's context only.
+        var parent = entryPoint
+        tracer.extract(request.metadata, into: &parent, using: MetadataExtractor())
+        let (span, call) = FinishOnce.start(context.descriptor, kind: .server, parent: parent, tracer: tracer, durations: durations)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) {
                 try await next(request, context)
@@ -57,6 +66,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
 struct ClientTelemetryInterceptor: ClientInterceptor {
     let serviceName: String?
     let durations = CallDurationMetrics(label: "rpc.client.call.duration")
+    let tracer = InstrumentationSystem.tracer
 
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingClientRequest<Input>,
@@ -65,9 +75,9 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
     ) async throws -> StreamingClientResponse<Output> {
         var parent = InstrumentationContext.current ?? .topLevel
         if parent.serviceName == nil, let serviceName { parent.serviceName = serviceName }
-        let (span, call) = FinishOnce.start(context.descriptor, kind: .client, parent: parent, durations: durations)
+        let (span, call) = FinishOnce.start(context.descriptor, kind: .client, parent: parent, tracer: tracer, durations: durations)
         var request = request
-        InstrumentationSystem.instrument.inject(span.context, into: &request.metadata, using: MetadataInjector())
+        tracer.inject(span.context, into: &request.metadata, using: MetadataInjector())
         do {
             var response = try await next(request, context)
             switch response.accepted {
@@ -95,8 +105,14 @@ final class FinishOnce: Sendable {
 
     /// Starts the span of a call to `descriptor`, named after the method, with the
     /// OpenTelemetry RPC attributes; the call's end records its duration in `durations`.
-    static func start(_ descriptor: MethodDescriptor, kind: SpanKind, parent: InstrumentationContext, durations: CallDurationMetrics) -> (any Tracing.Span, FinishOnce) {
-        let span = InstrumentationSystem.tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: kind)
+    static func start(
+        _ descriptor: MethodDescriptor,
+        kind: SpanKind,
+        parent: InstrumentationContext,
+        tracer: any Tracer,
+        durations: CallDurationMetrics
+    ) -> (any Tracing.Span, FinishOnce) {
+        let span = tracer.startSpan(descriptor.fullyQualifiedMethod, context: parent, ofKind: kind)
         span.updateAttributes { attributes in
             attributes["rpc.system"] = "grpc"
             attributes["rpc.service"] = descriptor.service.fullyQualifiedService

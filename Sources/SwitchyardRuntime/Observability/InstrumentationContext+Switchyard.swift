@@ -29,9 +29,11 @@ extension InstrumentationContext {
         set { self[TraceContextKey.self] = newValue }
     }
 
-    /// The current context (or a new top-level one) marked as `service`'s work.
-    package static func forService(_ service: String) -> InstrumentationContext {
-        var context = InstrumentationContext.current ?? .topLevel
+    /// A new top-level context marked as `service`'s work: where a request, a call or an event
+    /// enters a service, the trace comes from what it carries, never from whatever task
+    /// happens to run it.
+    package static func entryPoint(of service: String) -> InstrumentationContext {
+        var context = InstrumentationContext.topLevel
         context.serviceName = service
         return context
     }

@@ -15,6 +15,7 @@ package struct RecentTracesTracer: Tracer {
     package typealias Span = RecordingSpan
 
     package let store: RecentTraceStore
+    private let ids = SpanIDGenerator()
 
     package init(store: RecentTraceStore) {
         self.store = store
@@ -31,19 +32,16 @@ package struct RecentTracesTracer: Tracer {
     ) -> RecordingSpan {
         let parentContext = context()
         let parent = parentContext.traceContext
-        let identity = TraceContext(
-            traceID: parent?.traceID ?? .random(),
-            spanID: .random(),
-            flags: .sampled,
-            state: parent?.state ?? TraceState()
-        )
+        let identity = ids.next(parent: parent)
         var spanContext = parentContext
         spanContext.traceContext = identity
         return RecordingSpan(
             operationName: operationName,
             kind: kind,
             context: spanContext,
-            parentSpanID: parent.map { "\($0.spanID)" },
+            identity: identity,
+            service: parentContext.serviceName,
+            parentSpanID: parent?.spanID,
             start: instant().nanosecondsSinceEpoch,
             store: store
         )
@@ -72,6 +70,46 @@ package struct RecentTracesTracer: Tracer {
     }
 }
 
+/// Trace and span ids from a xoshiro256** generator seeded once from the system's: the system
+/// generator is a `getrandom` call per 8 bytes, three per span; ids need to be unique, not
+/// secret.
+final class SpanIDGenerator: Sendable {
+    private struct Xoshiro256: RandomNumberGenerator {
+        var s: (UInt64, UInt64, UInt64, UInt64)
+
+        init() {
+            var system = SystemRandomNumberGenerator()
+            s = (system.next(), system.next(), system.next(), system.next() | 1)
+        }
+
+        mutating func next() -> UInt64 {
+            let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+            let t = s.1 << 17
+            s.2 ^= s.0
+            s.3 ^= s.1
+            s.1 ^= s.2
+            s.0 ^= s.3
+            s.2 ^= t
+            s.3 = s.3 << 45 | s.3 >> 19
+            return result
+        }
+    }
+
+    private let generator = Mutex(Xoshiro256())
+
+    /// A new span's identity: a fresh span id in `parent`'s trace, or in a new trace.
+    func next(parent: TraceContext?) -> TraceContext {
+        generator.withLock { generator in
+            TraceContext(
+                traceID: parent?.traceID ?? .random(using: &generator),
+                spanID: .random(using: &generator),
+                flags: .sampled,
+                state: parent?.state ?? TraceState()
+            )
+        }
+    }
+}
+
 /// A span of `RecentTracesTracer`: mutable until it ends, then recorded once.
 package final class RecordingSpan: Tracing.Span {
     private struct State {
@@ -82,14 +120,28 @@ package final class RecordingSpan: Tracing.Span {
     }
 
     package let context: InstrumentationContext
+    /// Kept beside the context, which would cost a dictionary lookup each to read back.
+    private let identity: TraceContext
+    private let service: String?
     private let kind: SpanKind
-    private let parentSpanID: String?
+    private let parentSpanID: SpanID?
     private let start: UInt64
     private let store: RecentTraceStore
     private let state: Mutex<State>
 
-    init(operationName: String, kind: SpanKind, context: InstrumentationContext, parentSpanID: String?, start: UInt64, store: RecentTraceStore) {
+    init(
+        operationName: String,
+        kind: SpanKind,
+        context: InstrumentationContext,
+        identity: TraceContext,
+        service: String?,
+        parentSpanID: SpanID?,
+        start: UInt64,
+        store: RecentTraceStore
+    ) {
         self.context = context
+        self.identity = identity
+        self.service = service
         self.kind = kind
         self.parentSpanID = parentSpanID
         self.start = start
@@ -128,23 +180,51 @@ package final class RecordingSpan: Tracing.Span {
             state.ended = true
             return state
         }
-        guard let finished, let identity = context.traceContext else { return }
-        var attributes: [String: String] = [:]
-        finished.attributes.forEach { key, value in attributes[key] = value.recordedText }
+        guard let finished else { return }
+        // Kept as it is: turning ids and attributes into text costs more than the rest of a
+        // span, and only the few spans someone asks for are ever read.
         store.record(
-            RecordedSpan(
-                traceID: "\(identity.traceID)",
-                spanID: "\(identity.spanID)",
+            FinishedSpan(
+                traceID: identity.traceID,
+                spanID: identity.spanID,
                 parentSpanID: parentSpanID,
                 name: finished.operationName,
-                kind: kind.recordedName,
-                service: context.serviceName,
-                startNanoseconds: start,
-                endNanoseconds: instant().nanosecondsSinceEpoch,
+                kind: kind,
+                service: service,
+                start: start,
+                end: instant().nanosecondsSinceEpoch,
                 error: finished.error,
-                attributes: attributes
+                attributes: finished.attributes
             )
         )
+    }
+}
+
+/// A finished span as the store keeps it, in the tracer's own types.
+struct FinishedSpan: Sendable {
+    var traceID: TraceID
+    var spanID: SpanID
+    var parentSpanID: SpanID?
+    var name: String
+    var kind: SpanKind
+    var service: String?
+    var start: UInt64
+    var end: UInt64
+    var error: String?
+    var attributes: SpanAttributes
+
+    var recorded: RecordedSpan {
+        var text: [String: String] = [:]
+        attributes.forEach { key, value in text[key] = value.recordedText }
+        return RecordedSpan(
+            traceID: "\(traceID)", spanID: "\(spanID)", parentSpanID: parentSpanID.map { "\($0)" }, name: name, kind: kind.recordedName,
+            service: service, startNanoseconds: start, endNanoseconds: end, error: error, attributes: text
+        )
+    }
+
+    func hasSubject(_ subject: String) -> Bool {
+        if case .string(let value) = attributes.get(RecentTraceStore.subjectAttribute) { return value == subject }
+        return false
     }
 }
 
@@ -156,7 +236,7 @@ package final class RecentTraceStore: Sendable {
     package static let subjectAttribute = "switchyard.event.subject"
 
     private struct Ring {
-        var spans: [RecordedSpan?]
+        var spans: [FinishedSpan?]
         var next = 0
     }
 
@@ -168,31 +248,40 @@ package final class RecentTraceStore: Sendable {
         self.ring = Mutex(Ring(spans: Array(repeating: nil, count: max(1, capacity))))
     }
 
-    func record(_ span: RecordedSpan) {
-        ring.withLock { ring in
+    func record(_ span: FinishedSpan) {
+        // The span it replaces is released after the lock: its deinit need not hold others up.
+        let replaced: FinishedSpan? = ring.withLock { ring in
+            let old = ring.spans[ring.next]
             ring.spans[ring.next] = span
             ring.next = (ring.next + 1) % ring.spans.count
+            return old
         }
+        _ = replaced
     }
 
-    /// Every kept span, oldest first.
-    package var allSpans: [RecordedSpan] {
+    private var finishedSpans: [FinishedSpan] {
         ring.withLock { ring in
             Array((ring.spans[ring.next...] + ring.spans[..<ring.next]).compactMap { $0 })
         }
     }
 
+    /// Every kept span, oldest first.
+    package var allSpans: [RecordedSpan] {
+        finishedSpans.map(\.recorded)
+    }
+
     /// The spans of the traces `id` names: a trace id (32 hex digits), or the subject of events
     /// (an order id), which finds every trace that carried an event about it.
     package func spans(matching id: String) -> [RecordedSpan] {
-        let spans = allSpans
-        let traceIDs: Set<String>
+        let spans = finishedSpans
+        let traceIDs: Set<TraceID>
         if Self.isTraceID(id) {
-            traceIDs = [id.lowercased()]
+            let wanted = id.lowercased()
+            traceIDs = Set(spans.lazy.filter { "\($0.traceID)" == wanted }.map(\.traceID))
         } else {
-            traceIDs = Set(spans.filter { $0.attributes[Self.subjectAttribute] == id }.map(\.traceID))
+            traceIDs = Set(spans.lazy.filter { $0.hasSubject(id) }.map(\.traceID))
         }
-        return spans.filter { traceIDs.contains($0.traceID) }
+        return spans.filter { traceIDs.contains($0.traceID) }.map(\.recorded)
     }
 
     static func isTraceID(_ id: String) -> Bool {
