@@ -96,19 +96,21 @@ package struct PostgresInventoryRepository: InventoryRepository {
 
     package func reserve(_ request: ReservationRequest, now: Date) async throws -> ReservationOutcome {
         let logger = database.queryLogger
+        let lines = request.lines.sorted { $0.sku < $1.sku }
+        let skus = lines.map(\.sku)
+        let quantities = lines.map { Int64($0.quantity) }
         return try await database.transaction { connection in
-            // Lock the SKUs first: two reservations for the same lines queue here, and the
-            // second then finds the first's reservation below instead of short stock.
-            let skus = request.lines.map(\.sku).sorted()
+            // A repeated call finds its reservation and changes nothing.
+            if let existing = try await Self.fetchReservation(connection, orderID: request.orderID, lock: false, logger: logger) {
+                return try ReservationRules.existingOutcome(of: existing, for: request)
+            }
+            // Unknown SKUs and plain short stock are refused from a read that locks nothing.
             var available: [String: Int] = [:]
             for try await (sku, quantity) in try await connection.query(
-                "SELECT sku, quantity FROM stock WHERE sku = ANY(\(skus)) ORDER BY sku FOR UPDATE",
+                "SELECT sku, quantity FROM stock WHERE sku = ANY(\(skus))",
                 logger: logger
             ).decode((String, Int).self) {
                 available[sku] = quantity
-            }
-            if let existing = try await Self.fetchReservation(connection, orderID: request.orderID, lock: false, logger: logger) {
-                return try ReservationRules.existingOutcome(of: existing, for: request)
             }
             try ReservationRules.checkAvailability(of: request) { available[$0] }
             let reservation = Reservation(
@@ -118,6 +120,8 @@ package struct PostgresInventoryRepository: InventoryRepository {
                 createdAt: now,
                 expiresAt: now.addingTimeInterval(request.timeToLive.timeInterval)
             )
+            // The reservation row first: a concurrent call for the same order waits on its
+            // unique key until this transaction ends, then finds this reservation.
             var inserted = false
             for try await _ in try await connection.query(
                 """
@@ -137,15 +141,41 @@ package struct PostgresInventoryRepository: InventoryRepository {
                 }
                 return try ReservationRules.existingOutcome(of: existing, for: request)
             }
-            for line in request.lines.sorted(by: { $0.sku < $1.sku }) {
-                try await connection.query(
-                    "UPDATE stock SET quantity = quantity - \(line.quantity), version = version + 1 WHERE sku = \(line.sku)",
+            try await connection.query(
+                """
+                INSERT INTO reservation_lines (order_id, sku, quantity)
+                SELECT \(request.orderID), line.sku, line.quantity FROM unnest(\(skus)::text[], \(quantities)::bigint[]) AS line (sku, quantity)
+                """,
+                logger: logger
+            )
+            // The units last, in one statement: a popular SKU's row is locked from here to the
+            // commit only, one round trip, so reservations of it queue for as little as possible.
+            // The quantity check is in the statement, so stock taken since the read above
+            // cannot go negative.
+            var taken: Set<String> = []
+            for try await sku in try await connection.query(
+                """
+                UPDATE stock SET quantity = stock.quantity - line.quantity, version = stock.version + 1
+                FROM unnest(\(skus)::text[], \(quantities)::bigint[]) AS line (sku, quantity)
+                WHERE stock.sku = line.sku AND stock.quantity >= line.quantity
+                RETURNING stock.sku
+                """,
+                logger: logger
+            ).decode(String.self) {
+                taken.insert(sku)
+            }
+            let short = lines.filter { !taken.contains($0.sku) }
+            if !short.isEmpty {
+                // Other reservations took the units since the read above. The rows not updated
+                // still hold what is left; throwing rolls back the units this one did take.
+                var left: [String: Int] = [:]
+                for try await (sku, quantity) in try await connection.query(
+                    "SELECT sku, quantity FROM stock WHERE sku = ANY(\(short.map(\.sku)))",
                     logger: logger
-                )
-                try await connection.query(
-                    "INSERT INTO reservation_lines (order_id, sku, quantity) VALUES (\(request.orderID), \(line.sku), \(line.quantity))",
-                    logger: logger
-                )
+                ).decode((String, Int).self) {
+                    left[sku] = quantity
+                }
+                throw InventoryError.insufficientStock(short.map { .init(sku: $0.sku, requested: $0.quantity, available: left[$0.sku] ?? 0) })
             }
             return ReservationOutcome(reservation: reservation, created: true)
         }
