@@ -125,17 +125,28 @@ enum GRPCHeaders {
         for (key, value) in metadata {
             let name = key.lowercased()
             if name == timeoutHeader { sawTimeout = true }
+            let indexing = indexing(of: name)
             switch value {
             case .string(let string):
-                headers.add(name: name, value: string)
+                headers.add(name: name, value: string, indexing: indexing)
             case .binary(let bytes):
-                headers.add(name: name, value: Base64.encode(bytes, padded: true))
+                headers.add(name: name, value: Base64.encode(bytes, padded: true), indexing: indexing)
             }
         }
         if !sawTimeout, let timeout {
-            headers.add(name: timeoutHeader, value: GRPCTimeout.encode(timeout))
+            headers.add(name: timeoutHeader, value: GRPCTimeout.encode(timeout), indexing: .nonIndexable)
         }
         return headers
+    }
+
+    /// Values that differ on every call (the deadline, the caller's trace) are sent without
+    /// entering HPACK's dynamic table: indexing them would only evict the entries that repeat
+    /// (path, authority, user agent), so each call would send those in full again.
+    static func indexing(of name: String) -> HPACKIndexing {
+        switch name {
+        case timeoutHeader, "traceparent", "tracestate": .nonIndexable
+        default: .indexable
+        }
     }
 
     /// What the first header block of a response means to a client.

@@ -45,6 +45,15 @@ struct TelemetryTests {
 
     @Test("A malformed traceparent starts a new trace instead of failing", arguments: [
         "garbage", "00-00000000000000000000000000000000-0000000000000000-01", "01-zz-yy-00", "",
+        // A zero span id, upper-case hex, another version, a wrong delimiter, one digit short or
+        // over, non-hex flags.
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
     ])
     func malformedTraceparent(header: String) {
         let (tracer, store) = tracer()
@@ -53,6 +62,36 @@ struct TelemetryTests {
         #expect(context.traceContext == nil)
         tracer.startSpan("fresh", context: context, ofKind: .server).end()
         #expect(store.allSpans.first?.parentSpanID == nil)
+    }
+
+    @Test("Our traceparent reader and writer agree with W3CTraceContext's, byte for byte")
+    func traceparentCodec() throws {
+        for _ in 0..<200 {
+            let reference = TraceContext(traceID: .random(), spanID: .random(), flags: .sampled, state: TraceState())
+            let identity = SpanIdentity(traceID: reference.traceID, spanID: reference.spanID)
+            #expect(TraceParent.format(identity) == reference.traceParentHeaderValue)
+            #expect(TraceParent.parse(reference.traceParentHeaderValue) == identity)
+        }
+        // The example of the W3C recommendation; an unsampled caller's flags are accepted too.
+        let example = try #require(TraceParent.parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"))
+        #expect("\(example.traceID)" == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect("\(example.spanID)" == "00f067aa0ba902b7")
+    }
+
+    @Test("A caller's tracestate travels on unchanged to the calls a span makes")
+    func tracestate() throws {
+        let (tracer, _) = tracer()
+        var remote = InstrumentationContext.topLevel
+        tracer.extract(
+            ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7"],
+            into: &remote, using: DictionaryExtractor()
+        )
+        let span = tracer.startSpan("call", context: remote, ofKind: .client)
+        var headers: [String: String] = [:]
+        tracer.inject(span.context, into: &headers, using: DictionaryInjector())
+        #expect(headers["tracestate"] == "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")
+        #expect(headers["traceparent"]?.hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-") == true)
+        #expect(headers["traceparent"]?.contains("00f067aa0ba902b7") == false)
     }
 
     @Test("A span ends once; attributes and errors are recorded as text")

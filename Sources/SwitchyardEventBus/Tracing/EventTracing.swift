@@ -26,12 +26,15 @@ package enum EventTracing {
             let event = traced[index]
             let parent = TraceHeaders.context(from: event.extensions, base: .entryPoint(of: serviceName(ofSource: event.source)))
             let span = tracer.startSpan("send \(event.topic)", context: parent, ofKind: .producer)
-            span.updateAttributes { attributes in
-                attributes["messaging.system"] = bus.messagingSystem
-                attributes["messaging.operation.type"] = "send"
-                attributes["messaging.destination.name"] = event.topic
-                attributes["messaging.message.id"] = event.id
-                if let subject = event.subject { attributes[RecentTraceStore.subjectAttribute] = subject }
+            if span.isRecording {
+                span.attributes = .with(
+                    [
+                        "messaging.system": .string(bus.messagingSystem), "messaging.operation.type": "send",
+                        "messaging.destination.name": .string(event.topic), "messaging.message.id": .string(event.id),
+                    ],
+                    roomFor: 1
+                )
+                if let subject = event.subject { span.setAttribute(RecentTraceStore.subjectAttribute, .string(subject)) }
             }
             // The consumer's span hangs under this one: the event now carries the send span.
             for (key, value) in TraceHeaders.headers(of: span.context) { traced[index].extensions[key] = value }
@@ -64,14 +67,16 @@ package enum EventTracing {
         var parent = InstrumentationContext.entryPoint(of: group)
         tracer.extract(envelope.extensions, into: &parent, using: DictionaryExtractor())
         let span = tracer.startSpan("process \(envelope.topic)", context: parent, ofKind: .consumer)
-        span.updateAttributes { attributes in
-            attributes["messaging.system"] = system
-            attributes["messaging.operation.type"] = "process"
-            attributes["messaging.destination.name"] = envelope.topic
-            attributes["messaging.consumer.group.name"] = group
-            attributes["messaging.message.id"] = envelope.id
-            attributes["switchyard.event.attempt"] = event.attempt
-            if let subject = envelope.subject { attributes[RecentTraceStore.subjectAttribute] = subject }
+        if span.isRecording {
+            span.attributes = .with(
+                [
+                    "messaging.system": .string(system), "messaging.operation.type": "process",
+                    "messaging.destination.name": .string(envelope.topic), "messaging.consumer.group.name": .string(group),
+                    "messaging.message.id": .string(envelope.id), "switchyard.event.attempt": .int64(Int64(event.attempt)),
+                ],
+                roomFor: 1
+            )
+            if let subject = envelope.subject { span.setAttribute(RecentTraceStore.subjectAttribute, .string(subject)) }
         }
         let started = ContinuousClock.now
         do {

@@ -23,9 +23,8 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
         tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let method = request.method.rawValue
         let span = tracer.startSpan(method, context: parent, ofKind: .server)
-        span.updateAttributes { attributes in
-            attributes["http.request.method"] = method
-            attributes["url.path"] = request.uri.path
+        if span.isRecording {
+            span.attributes = .with(["http.request.method": .string(method), "url.path": .string(request.uri.path)], roomFor: 2)
         }
         var response: Response
         do {
@@ -40,18 +39,14 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         finish(span, route: context.endpointPath, method: method, status: Int(response.status.code))
-        var traceHeader = HTTPFields()
-        tracer.inject(span.context, into: &traceHeader, using: TraceResponseInjector())
-        response.headers.append(contentsOf: traceHeader)
+        tracer.inject(span.context, into: &response.headers, using: TraceResponseInjector())
         return response
     }
 
     private func finish(_ span: any Tracing.Span, route: String?, method: String, status: Int) {
         if let route { span.operationName = "\(method) \(route)" }
-        span.updateAttributes { attributes in
-            attributes["http.route"] = route
-            attributes["http.response.status_code"] = status
-        }
+        if let route { span.setAttribute("http.route", .string(route)) }
+        span.setAttribute("http.response.status_code", .int64(Int64(status)))
         if status >= 500 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(status)")) }
         span.end()
     }
@@ -59,15 +54,28 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Trace context from HTTP request headers.
 struct HTTPFieldsExtractor: Extractor {
+    static let traceparent = HTTPField.Name(TraceHeaders.traceparent)
+    static let tracestate = HTTPField.Name(TraceHeaders.tracestate)
+
     func extract(key: String, from carrier: HTTPFields) -> String? {
-        HTTPField.Name(key).flatMap { carrier[$0] }
+        // The two names every request is asked for are made once: making one validates it.
+        let name = switch key {
+        case TraceHeaders.traceparent: Self.traceparent
+        case TraceHeaders.tracestate: Self.tracestate
+        default: HTTPField.Name(key)
+        }
+        return name.flatMap { carrier[$0] }
     }
 }
 
 /// Writes the span's `traceparent` as the response's `traceresponse`.
 struct TraceResponseInjector: Injector {
+    static let traceresponse = HTTPField.Name("traceresponse")
+
     func inject(_ value: String, forKey key: String, into carrier: inout HTTPFields) {
-        guard key == TraceHeaders.traceparent, let name = HTTPField.Name("traceresponse") else { return }
-        carrier[name] = value
+        guard key == TraceHeaders.traceparent, let name = Self.traceresponse else { return }
+        // Appended, not set: a handler has no reason to write this header, and setting scans
+        // and rebuilds the fields.
+        carrier.append(HTTPField(name: name, value: value))
     }
 }

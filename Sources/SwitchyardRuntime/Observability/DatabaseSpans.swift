@@ -23,10 +23,10 @@ package struct DatabaseSpans: Sendable {
     package func run<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
         guard let parent = InstrumentationContext.current else { return try await body() }
         let span = tracer.startSpan("\(operation) \(collection)", context: parent, ofKind: .client)
-        span.updateAttributes { attributes in
-            attributes["db.system.name"] = system
-            attributes["db.operation.name"] = operation
-            attributes["db.collection.name"] = collection
+        if span.isRecording {
+            span.attributes = .with([
+                "db.system.name": .string(system), "db.operation.name": .string(operation), "db.collection.name": .string(collection),
+            ])
         }
         // Not made current: nothing inside a repository call starts spans of its own, and a
         // task-local binding per database call is a cost worth not paying.

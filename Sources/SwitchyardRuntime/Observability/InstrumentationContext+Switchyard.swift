@@ -10,10 +10,28 @@ private enum ServiceNameKey: InstrumentationContextKey {
     static var nameOverride: String? { "switchyard.service" }
 }
 
-/// The W3C identity of the current span as `RecentTracesTracer` records it.
-private enum TraceContextKey: InstrumentationContextKey {
-    typealias Value = TraceContext
-    static var nameOverride: String? { "switchyard.trace-context" }
+/// The current span's trace and span id as `RecentTracesTracer` records them.
+private enum SpanIdentityKey: InstrumentationContextKey {
+    typealias Value = SpanIdentity
+    static var nameOverride: String? { "switchyard.span" }
+}
+
+/// The vendor `tracestate` a caller sent, kept only when there is one.
+private enum TraceStateKey: InstrumentationContextKey {
+    typealias Value = TraceState
+    static var nameOverride: String? { "switchyard.tracestate" }
+}
+
+/// A span's place in its trace: 24 bytes, which an `InstrumentationContext` (a dictionary of
+/// existentials) stores inline. A whole `TraceContext` is 40 and would cost a heap box per span.
+package struct SpanIdentity: Hashable, Sendable {
+    package var traceID: TraceID
+    package var spanID: SpanID
+
+    package init(traceID: TraceID, spanID: SpanID) {
+        self.traceID = traceID
+        self.spanID = spanID
+    }
 }
 
 extension InstrumentationContext {
@@ -23,10 +41,22 @@ extension InstrumentationContext {
         set { self[ServiceNameKey.self] = newValue }
     }
 
-    /// The current span's W3C trace context, when `RecentTracesTracer` is the tracer.
+    /// The current span's ids, when `RecentTracesTracer` is the tracer.
+    package var spanIdentity: SpanIdentity? {
+        get { self[SpanIdentityKey.self] }
+        set { self[SpanIdentityKey.self] = newValue }
+    }
+
+    /// The caller's `tracestate`, carried along unchanged; nil when it sent none.
+    package var traceState: TraceState? {
+        get { self[TraceStateKey.self] }
+        set { self[TraceStateKey.self] = newValue.flatMap { $0.isEmpty ? nil : $0 } }
+    }
+
+    /// The current span's W3C trace context (every span is sampled).
     package var traceContext: TraceContext? {
-        get { self[TraceContextKey.self] }
-        set { self[TraceContextKey.self] = newValue }
+        guard let identity = spanIdentity else { return nil }
+        return TraceContext(traceID: identity.traceID, spanID: identity.spanID, flags: .sampled, state: traceState ?? TraceState())
     }
 
     /// A new top-level context marked as `service`'s work: where a request, a call or an event

@@ -57,7 +57,7 @@ package enum TraceLogMetadata {
         guard let context = InstrumentationContext.current else { return [:] }
         var metadata: Logger.Metadata = [:]
         if let service = context.serviceName { metadata["service"] = .string(service) }
-        if let trace = context.traceContext {
+        if let trace = context.spanIdentity {
             metadata["trace_id"] = .string("\(trace.traceID)")
             metadata["span_id"] = .string("\(trace.spanID)")
         }

@@ -48,7 +48,13 @@ package struct DictionaryExtractor: Extractor {
 package struct MetadataInjector: Injector {
     package init() {}
     package func inject(_ value: String, forKey key: String, into carrier: inout Metadata) {
-        carrier.replaceOrAddString(value, forKey: key)
+        // `replaceOrAddString` rebuilds the storage even when there is nothing to replace,
+        // which is every call but a caller's own (misguided) `traceparent`.
+        if carrier[stringValues: key].contains(where: { _ in true }) {
+            carrier.replaceOrAddString(value, forKey: key)
+        } else {
+            carrier.addString(value, forKey: key)
+        }
     }
 }
 
