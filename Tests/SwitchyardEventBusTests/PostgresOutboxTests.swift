@@ -43,11 +43,6 @@ private final class PublishedLog: Sendable {
     func publish(_ events: [EventEnvelope]) { ids.withLock { $0 += events.map(\.id) } }
 }
 
-/// The backend PID of the connection a test holds.
-private final class HeldPID: Sendable {
-    let value = Mutex<Int32?>(nil)
-}
-
 private func events(_ count: Int, prefix: String = "e") -> [EventEnvelope] {
     (0..<count).map { index in
         EventEnvelope(
@@ -132,43 +127,45 @@ struct OutboxStoreTests {
     func deadReplicaDoesNotStall() async throws {
         let environment = try PostgresTestEnvironment.required()
         let schema = PostgresTestEnvironment.freshSchemaName()
-        let migrations = [PostgresOutbox.migration(version: 1)]
-        let dying = try await environment.makeDatabase(migrations: migrations, schema: schema)
-        let survivor = try await environment.makeDatabase(migrations: migrations, schema: schema)
+        let survivor = try await environment.makeDatabase(migrations: [PostgresOutbox.migration(version: 1)], schema: schema)
         try await OutboxKind.enqueue(events(20), in: survivor)
         let store = PostgresOutboxStore(database: survivor)
         let log = PublishedLog()
-        let heldPID = HeldPID()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // The dying replica claims the five oldest rows mid-batch and never finishes.
-            group.addTask {
-                _ = try? await dying.withConnection { connection in
-                    try await connection.query("BEGIN", logger: dying.queryLogger)
-                    try await connection.query("SELECT position FROM outbox ORDER BY position LIMIT 5 FOR UPDATE SKIP LOCKED", logger: dying.queryLogger)
-                    for try await pid in try await connection.query("SELECT pg_backend_pid()", logger: dying.queryLogger).decode(Int32.self) {
-                        heldPID.value.withLock { $0 = pid }
-                    }
-                    // Until its connection is cut, as a replica killed with -9 has its cut.
-                    while true {
-                        try await connection.query("SELECT pg_sleep(0.05)", logger: dying.queryLogger)
-                    }
-                }
-            }
-            let pid = try await eventually("the dying relay to hold its rows", timeout: .seconds(60)) { heldPID.value.withLock { $0 } }
-            // The survivor publishes everything else without waiting for those locks.
-            try await eventually("the unheld rows published", timeout: .seconds(60)) {
-                _ = try await store.relayBatch(limit: 4) { log.publish($0) }
-                return log.all.count == 15
-            }
-            #expect(Set(log.all) == Set(events(20).suffix(15).map(\.id)))
-            _ = try await survivor.withConnection { connection in
-                try await connection.query("SELECT pg_terminate_backend(\(pid))", logger: survivor.queryLogger)
-            }
-            try await eventually("the dead replica's rows published", timeout: .seconds(60)) {
-                _ = try await store.relayBatch(limit: 4) { log.publish($0) }
-                return log.all.count >= 20
-            }
-            try await group.waitForAll()
+        // The dying replica: a connection of its own (no pool) that claims the five oldest rows
+        // mid-batch and then does nothing, as a relay frozen or killed between its claim and its
+        // commit. Nothing below waits on it again: a replica killed with -9 never answers, and
+        // an earlier version of this test, which awaited the dying side's pooled connection after
+        // its backend was terminated, once hung the whole run on it.
+        let dying = try await PostgresConnection.connect(
+            configuration: .init(host: "127.0.0.1", port: environment.server.port, username: "postgres", password: nil, database: "postgres", tls: .disable),
+            id: 1, logger: .silent
+        )
+        defer { Task { try? await dying.close() } }
+        try await dying.query("SET search_path TO \(unescaped: schema)", logger: .silent)
+        try await dying.query("BEGIN", logger: .silent)
+        var claimed = 0
+        for try await _ in try await dying.query("SELECT position FROM outbox ORDER BY position LIMIT 5 FOR UPDATE SKIP LOCKED", logger: .silent).decode(Int64.self) {
+            claimed += 1
+        }
+        #expect(claimed == 5)
+        var pid: Int32?
+        for try await backend in try await dying.query("SELECT pg_backend_pid()", logger: .silent).decode(Int32.self) {
+            pid = backend
+        }
+        let dyingPID = try #require(pid)
+        // The survivor publishes everything else without waiting for those locks.
+        try await eventually("the unheld rows published", timeout: .seconds(60)) {
+            _ = try await store.relayBatch(limit: 4) { log.publish($0) }
+            return log.all.count == 15
+        }
+        #expect(Set(log.all) == Set(events(20).suffix(15).map(\.id)))
+        // The dying replica's connection is cut, as a killed process has its cut.
+        _ = try await survivor.withConnection { connection in
+            try await connection.query("SELECT pg_terminate_backend(\(dyingPID))", logger: survivor.queryLogger)
+        }
+        try await eventually("the dead replica's rows published", timeout: .seconds(60)) {
+            _ = try await store.relayBatch(limit: 4) { log.publish($0) }
+            return log.all.count >= 20
         }
         #expect(log.all.count == 20)
         #expect(Set(log.all) == Set(events(20).map(\.id)))
