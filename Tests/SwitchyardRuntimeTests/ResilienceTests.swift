@@ -8,11 +8,14 @@ struct BulkheadTests {
     @Test("Admits up to the limit, queues up to the queue limit, refuses the rest at once, and hands slots on in order")
     func limitsAndOrder() async throws {
         let bulkhead = Bulkhead(name: "downstream", maxConcurrent: 2, maxQueued: 2)
-        let gate = Latch()
+        // One gate per holder: releasing one slot at a time makes the order deterministic. With
+        // both released at once, the two queued calls get their slots in order but then run side
+        // by side, and which appends first is a race.
+        let gates = [Latch(), Latch()]
         let order = OrderRecorder()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<2 {
-                group.addTask { try await bulkhead.run { await gate.wait(); order.append("holder-\(index)") } }
+                group.addTask { try await bulkhead.run { await gates[index].wait(); order.append("holder-\(index)") } }
             }
             try await eventually("two calls in flight") { bulkhead.inFlight == 2 }
             group.addTask { try await bulkhead.run { order.append("queued-first") } }
@@ -23,14 +26,17 @@ struct BulkheadTests {
             await #expect(throws: BulkheadError.full(name: "downstream", limit: 2)) {
                 try await bulkhead.run { order.append("never") }
             }
-            gate.open()
+            // One slot freed: the first queued call takes it, and only when it is done does the
+            // second get a slot (holder-1 still holds the other).
+            gates[0].open()
+            try await eventually("both queued calls to run") { order.entries.count == 3 }
+            gates[1].open()
             try await group.waitForAll()
         }
         #expect(bulkhead.inFlight == 0)
         #expect(bulkhead.queued == 0)
         let ran = order.entries
-        #expect(!ran.contains("never"))
-        #expect(ran.firstIndex(of: "queued-first") ?? 0 < ran.firstIndex(of: "queued-second") ?? 0)
+        #expect(ran == ["holder-0", "queued-first", "queued-second", "holder-1"])
     }
 
     @Test("A queued call gives up at its request deadline, and its place is freed")
