@@ -207,6 +207,26 @@ struct OutboxStoreTests {
 
 @Suite("PostgreSQL going away")
 struct PostgresOutageTests {
+    @Test("A call that never returns fails as unavailable at the call timeout, and the next call is served", .timeLimit(.minutes(1)))
+    func callThatNeverReturns() async throws {
+        try await withPostgresServer { server in
+            var configuration = try PostgresDatabaseConfiguration(url: server.url, schema: "stuck", maxConnections: 4)
+            configuration.callTimeout = .milliseconds(300)
+            let database = try await PostgresServiceDatabase.open(configuration: configuration, migrations: [PostgresOutbox.migration(version: 1)], logger: .silent)
+            try await database.whileRunning {
+                // A body that ignores cancellation and never ends: what a postgres-nio call on a
+                // connection the server cut can look like to its caller.
+                let never = Latch()
+                await #expect(throws: DatabaseUnavailableError.self) {
+                    try await database.withConnection { _ in await never.wait() }
+                }
+                let backlog = try await PostgresOutbox.backlog(in: database)
+                #expect(backlog == 0)
+                never.open()
+            }
+        }
+    }
+
     @Test("Calls fail as unavailable while the server is down, and the same pool recovers when it is back")
     func failsThenRecovers() async throws {
         try await withPostgresServer { server in

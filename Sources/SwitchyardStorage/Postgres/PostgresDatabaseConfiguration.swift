@@ -23,6 +23,10 @@ package struct PostgresDatabaseConfiguration: Sendable, Hashable {
     /// (60 s), well past any request's deadline, and the caller would see a timeout instead of
     /// "the database is unavailable".
     package var acquireTimeout: Duration
+    /// The longest one call (lease, statements, commit) may take before it fails as
+    /// unavailable. A postgres-nio call on a connection the server cut can fail to return at
+    /// all; without a bound, the relay or consumer that made it would wait for good.
+    package var callTimeout: Duration = .seconds(30)
 
     package init(
         host: String = "127.0.0.1",

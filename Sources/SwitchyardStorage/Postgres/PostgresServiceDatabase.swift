@@ -113,6 +113,25 @@ package final class PostgresServiceDatabase: Service, Sendable {
     /// - Throws: `DatabaseUnavailableError` when no connection could be had within the acquire
     ///   timeout, or the connection failed; whatever `body` throws otherwise.
     package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        // The call runs in a task of its own that the caller stops waiting for after
+        // `callTimeout`: a postgres-nio call on a connection the server cut can fail to return
+        // (and to notice cancellation), and a structured child would hold the caller with it.
+        let call = Task { try await self.leaseAndRun(body) }
+        let limit = configuration.callTimeout
+        let description = configuration.redactedDescription
+        return try await withTaskCancellationHandler {
+            try await BoundedWait.value(of: call, within: limit) {
+                self.outage.store(true, ordering: .relaxed)
+                self.logger.warning("database call abandoned: no answer within the call timeout", metadata: ["switchyard.database": "\(description)"])
+                return DatabaseUnavailableError(reason: "no answer from \(description) within \(limit)")
+            }
+        } onCancel: {
+            call.cancel()
+        }
+    }
+
+    /// Leases a connection (waiting at most the acquire timeout) and runs `body` on it.
+    private func leaseAndRun<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let leased = LeaseFlag()
         let timeout = outage.load(ordering: .relaxed) ? min(configuration.acquireTimeout, Self.outageAcquireTimeout) : configuration.acquireTimeout
         return try await mappingConnectionFailures {
@@ -228,4 +247,49 @@ private final class LeaseFlag: Sendable {
 private enum LeaseRace<T: Sendable>: Sendable {
     case finished(T)
     case timerFired
+}
+
+/// Waits for a task's value, or for `limit`, whichever comes first. On the limit the task is
+/// cancelled and abandoned: the waiter returns at once with `timeoutError()`, however long the
+/// task itself takes to notice.
+enum BoundedWait {
+    static func value<T: Sendable>(
+        of task: Task<T, any Error>,
+        within limit: Duration,
+        timeoutError: @escaping @Sendable () -> any Error
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            let timer = Task {
+                // Cancelled when the task finishes first.
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
+                if once.resume(with: .failure(timeoutError())) { task.cancel() }
+            }
+            Task {
+                let result = await task.result
+                timer.cancel()
+                once.resume(with: result)
+            }
+        }
+    }
+}
+
+/// A continuation resumed by whichever of several racers comes first; the rest are ignored.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    /// - Returns: Whether this call resumed it.
+    @discardableResult
+    func resume(with result: Result<T, any Error>) -> Bool {
+        let first = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        first?.resume(with: result)
+        return first != nil
+    }
 }
