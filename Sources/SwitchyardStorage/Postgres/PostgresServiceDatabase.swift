@@ -111,60 +111,40 @@ package final class PostgresServiceDatabase: Service, Sendable {
     /// Runs `body` on a pooled connection.
     ///
     /// - Throws: `DatabaseUnavailableError` when no connection could be had within the acquire
-    ///   timeout, or the connection failed; whatever `body` throws otherwise.
+    ///   timeout, the call took longer than the call timeout, or the connection failed;
+    ///   whatever `body` throws otherwise.
     package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        // The call runs in a task of its own that the caller stops waiting for after
-        // `callTimeout`: a postgres-nio call on a connection the server cut can fail to return
-        // (and to notice cancellation), and a structured child would hold the caller with it.
-        let call = Task { try await self.leaseAndRun(body) }
-        let limit = configuration.callTimeout
+        let leased = LeaseFlag()
+        let acquireTimeout = outage.load(ordering: .relaxed) ? min(configuration.acquireTimeout, Self.outageAcquireTimeout) : configuration.acquireTimeout
+        // The call runs in a task of its own, which the caller stops waiting for when a limit
+        // passes: a postgres-nio call on a connection the server cut can fail to return (and to
+        // notice cancellation), and a structured child would hold the caller with it.
+        let call = Task {
+            try await self.mappingConnectionFailures {
+                try await self.client.withConnection { connection in
+                    leased.value.store(true, ordering: .relaxed)
+                    self.outage.store(false, ordering: .relaxed)
+                    return try await body(connection)
+                }
+            }
+        }
+        let callTimeout = max(configuration.callTimeout, acquireTimeout)
         let description = configuration.redactedDescription
         return try await withTaskCancellationHandler {
-            try await BoundedWait.value(of: call, within: limit) {
-                self.outage.store(true, ordering: .relaxed)
+            // One timer for both limits: the wait for a connection, then the whole call.
+            try await BoundedWait.value(of: call) {
+                try await Task.sleep(for: acquireTimeout)
+                if !leased.value.load(ordering: .relaxed) {
+                    return DatabaseUnavailableError(reason: "no connection to \(description) within \(acquireTimeout)")
+                }
+                try await Task.sleep(for: callTimeout - acquireTimeout)
                 self.logger.warning("database call abandoned: no answer within the call timeout", metadata: ["switchyard.database": "\(description)"])
-                return DatabaseUnavailableError(reason: "no answer from \(description) within \(limit)")
+                return DatabaseUnavailableError(reason: "no answer from \(description) within \(callTimeout)")
+            } onTimeout: {
+                self.outage.store(true, ordering: .relaxed)
             }
         } onCancel: {
             call.cancel()
-        }
-    }
-
-    /// Leases a connection (waiting at most the acquire timeout) and runs `body` on it.
-    private func leaseAndRun<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = LeaseFlag()
-        let timeout = outage.load(ordering: .relaxed) ? min(configuration.acquireTimeout, Self.outageAcquireTimeout) : configuration.acquireTimeout
-        return try await mappingConnectionFailures {
-            try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
-                group.addTask {
-                    let value = try await self.client.withConnection { connection in
-                        leased.value.store(true, ordering: .relaxed)
-                        self.outage.store(false, ordering: .relaxed)
-                        return try await body(connection)
-                    }
-                    return .finished(value)
-                }
-                group.addTask {
-                    // Cancelled (and so over early) when the body finishes first.
-                    try? await Task.sleep(for: timeout)
-                    return .timerFired
-                }
-                while let next = try await group.next() {
-                    switch next {
-                    case .finished(let value):
-                        group.cancelAll()
-                        return value
-                    case .timerFired:
-                        // Only the wait for a connection is bounded: once leased, the body
-                        // runs for as long as it needs (the caller's deadline still applies).
-                        if !leased.value.load(ordering: .relaxed) {
-                            group.cancelAll()
-                            throw DatabaseUnavailableError(reason: "no connection to \(self.configuration.redactedDescription) within \(timeout)")
-                        }
-                    }
-                }
-                throw CancellationError()
-            }
         }
     }
 
@@ -243,31 +223,29 @@ private final class LeaseFlag: Sendable {
     let value = Atomic<Bool>(false)
 }
 
-/// Which finished first: the work (with its value) or the acquire timer.
-private enum LeaseRace<T: Sendable>: Sendable {
-    case finished(T)
-    case timerFired
-}
 
-/// Waits for a task's value, or for `limit`, whichever comes first. On the limit the task is
-/// cancelled and abandoned: the waiter returns at once with `timeoutError()`, however long the
-/// task itself takes to notice.
+/// Waits for a task's value, or for `timer` to return an error, whichever comes first. When
+/// the timer wins, the task is cancelled and abandoned: the waiter returns at once, however long
+/// the task itself takes to notice.
 enum BoundedWait {
     static func value<T: Sendable>(
         of task: Task<T, any Error>,
-        within limit: Duration,
-        timeoutError: @escaping @Sendable () -> any Error
+        timer: @escaping @Sendable () async throws -> any Error,
+        onTimeout: @escaping @Sendable () -> Void
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let once = ResumeOnce(continuation)
-            let timer = Task {
-                // Cancelled when the task finishes first.
-                guard (try? await Task.sleep(for: limit)) != nil else { return }
-                if once.resume(with: .failure(timeoutError())) { task.cancel() }
+            let timerTask = Task {
+                // Cancelled, and so thrown out of its sleep, when the task finishes first.
+                guard let error = try? await timer() else { return }
+                if once.resume(with: .failure(error)) {
+                    onTimeout()
+                    task.cancel()
+                }
             }
             Task {
                 let result = await task.result
-                timer.cancel()
+                timerTask.cancel()
                 once.resume(with: result)
             }
         }
