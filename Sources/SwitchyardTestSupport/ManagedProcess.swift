@@ -33,21 +33,46 @@ package final class ManagedProcess: Sendable {
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
         self.process = process
-        stdout.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.state.withLock { $0.stdout += text }
-        }
-        stderr.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.state.withLock { $0.stderr += text }
-        }
         try process.run()
+        // Each pipe is read by a plain thread blocking in read(2) until end of file, not by
+        // `readabilityHandler`: that registers the pipe with libdispatch's epoll loop, and
+        // libdispatch on Linux has crashed under us in `_dispatch_event_loop_drain` (its manager
+        // thread, none of our frames) when a monitored pipe's writer dies, the crash
+        // swift-subprocess also hit (swiftlang/swift-subprocess#47). A child's pipes reach end of
+        // file when it exits, so the threads end with it.
+        Self.collect(stdout.fileHandleForReading, name: "\(name) stdout", append: { [output] text in output.state.withLock { $0.stdout += text } }, ended: { [output] in output.state.withLock { $0.openPipes -= 1 } })
+        Self.collect(stderr.fileHandleForReading, name: "\(name) stderr", append: { [output] text in output.state.withLock { $0.stderr += text } }, ended: { [output] in output.state.withLock { $0.openPipes -= 1 } })
+    }
+
+    /// Reads `handle` on a thread of its own until end of file, handing each chunk to `append`,
+    /// then closes it.
+    private static func collect(_ handle: FileHandle, name: String, append: @escaping @Sendable (String) -> Void, ended: @escaping @Sendable () -> Void) {
+        let reader = Thread {
+            let descriptor = handle.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    append(String(decoding: buffer[0..<count], as: UTF8.self))
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            try? handle.close()
+            ended()
+        }
+        reader.name = name
+        reader.start()
     }
 
     package var pid: Int32 { process.processIdentifier }
     package var standardOutput: String { output.state.withLock { $0.stdout } }
     package var standardError: String { output.state.withLock { $0.stderr } }
     package var isRunning: Bool { process.isRunning }
+    /// True once both pipes have reached end of file and their reading threads have ended.
+    package var hasClosedOutput: Bool { output.state.withLock { $0.openPipes == 0 } }
 
     /// The exit status once the process has exited, else `nil`.
     package var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
@@ -101,9 +126,9 @@ package final class ManagedProcess: Sendable {
     }
 }
 
-/// What a child process has printed so far, filled in by the pipes' readability handlers.
+/// What a child process has printed so far, filled in by the threads reading its pipes.
 private final class OutputBuffer: Sendable {
-    let state = Mutex<(stdout: String, stderr: String)>(("", ""))
+    let state = Mutex<(stdout: String, stderr: String, openPipes: Int)>(("", "", 2))
 }
 
 /// A child process ended while a test still needed it; carries its output for the report.

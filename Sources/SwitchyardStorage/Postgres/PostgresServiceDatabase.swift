@@ -30,6 +30,8 @@ package final class PostgresServiceDatabase: Service, Sendable {
     /// idempotent calls) should hear "unavailable" within its deadline, not after a full
     /// acquire timeout per attempt.
     private let outage = Atomic<Bool>(false)
+    /// The acquire and call timeouts of the calls under way, swept while the pool runs.
+    private let timeouts = DatabaseCallTimeouts()
 
     /// The wait for a connection while the server is known to be unreachable.
     static var outageAcquireTimeout: Duration { .milliseconds(100) }
@@ -45,7 +47,16 @@ package final class PostgresServiceDatabase: Service, Sendable {
 
     /// Runs the pool until cancelled or, gracefully, until the group shuts down.
     package func run() async {
-        await client.run()
+        await runningPool()
+    }
+
+    /// The pool, and the sweep that enforces its calls' timeouts for as long as it runs.
+    private func runningPool() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.timeouts.run() }
+            await client.run()
+            group.cancelAll()
+        }
     }
 
     /// Migrates the database and returns a database for the service to run.
@@ -100,7 +111,7 @@ package final class PostgresServiceDatabase: Service, Sendable {
     /// here cannot also be a service.
     package func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.client.run() }
+            group.addTask { await self.runningPool() }
             defer { group.cancelAll() }
             return try await body()
         }
@@ -114,37 +125,58 @@ package final class PostgresServiceDatabase: Service, Sendable {
     ///   timeout, the call took longer than the call timeout, or the connection failed;
     ///   whatever `body` throws otherwise.
     package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = LeaseFlag()
         let acquireTimeout = outage.load(ordering: .relaxed) ? min(configuration.acquireTimeout, Self.outageAcquireTimeout) : configuration.acquireTimeout
-        // The call runs in a task of its own, which the caller stops waiting for when a limit
-        // passes: a postgres-nio call on a connection the server cut can fail to return (and to
-        // notice cancellation), and a structured child would hold the caller with it.
-        let call = Task {
-            try await self.mappingConnectionFailures {
-                try await self.client.withConnection { connection in
-                    leased.value.store(true, ordering: .relaxed)
-                    self.outage.store(false, ordering: .relaxed)
-                    return try await body(connection)
-                }
-            }
-        }
         let callTimeout = max(configuration.callTimeout, acquireTimeout)
-        let description = configuration.redactedDescription
+        let now = ContinuousClock.now
+        let leased = LeaseFlag()
+        let handle = CallHandle()
         return try await withTaskCancellationHandler {
-            // One timer for both limits: the wait for a connection, then the whole call.
-            try await BoundedWait.value(of: call) {
-                try await Task.sleep(for: acquireTimeout)
-                if !leased.value.load(ordering: .relaxed) {
-                    return DatabaseUnavailableError(reason: "no connection to \(description) within \(acquireTimeout)")
-                }
-                try await Task.sleep(for: callTimeout - acquireTimeout)
-                self.logger.warning("database call abandoned: no answer within the call timeout", metadata: ["switchyard.database": "\(description)"])
-                return DatabaseUnavailableError(reason: "no answer from \(description) within \(callTimeout)")
-            } onTimeout: {
-                self.outage.store(true, ordering: .relaxed)
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let once = ResumeOnce(continuation)
+                let description = configuration.redactedDescription
+                let id = timeouts.watch(
+                    .init(acquireDeadline: now + acquireTimeout, callDeadline: now + callTimeout, leased: leased) { limit in
+                        let error: DatabaseUnavailableError
+                        switch limit {
+                        case .acquire:
+                            error = DatabaseUnavailableError(reason: "no connection to \(description) within \(acquireTimeout)")
+                        case .call:
+                            self.logger.warning("database call abandoned: no answer within the call timeout", metadata: ["switchyard.database": "\(description)"])
+                            error = DatabaseUnavailableError(reason: "no answer from \(description) within \(callTimeout)")
+                        }
+                        if once.resume(with: .failure(error)) {
+                            self.outage.store(true, ordering: .relaxed)
+                            handle.cancel()
+                        }
+                    }
+                )
+                // The call runs in a task of its own, which the caller stops waiting for when a
+                // limit passes: a postgres-nio call on a connection the server cut can fail to
+                // return (and to notice cancellation), and a structured child would hold the
+                // caller with it.
+                handle.start(
+                    Task {
+                        let result: Result<T, any Error>
+                        do {
+                            result = .success(
+                                try await self.mappingConnectionFailures {
+                                    try await self.client.withConnection { connection in
+                                        leased.value.store(true, ordering: .relaxed)
+                                        self.outage.store(false, ordering: .relaxed)
+                                        return try await body(connection)
+                                    }
+                                }
+                            )
+                        } catch {
+                            result = .failure(error)
+                        }
+                        self.timeouts.forget(id)
+                        once.resume(with: result)
+                    }
+                )
             }
         } onCancel: {
-            call.cancel()
+            handle.cancel()
         }
     }
 
@@ -218,37 +250,25 @@ package final class PostgresServiceDatabase: Service, Sendable {
     }
 }
 
-/// Set once the pool has handed over a connection.
-private final class LeaseFlag: Sendable {
-    let value = Atomic<Bool>(false)
-}
+/// The task running one call, which the caller's cancellation (or a broken limit) cancels,
+/// whether it comes before the task is started or after.
+private final class CallHandle: Sendable {
+    private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
 
-
-/// Waits for a task's value, or for `timer` to return an error, whichever comes first. When
-/// the timer wins, the task is cancelled and abandoned: the waiter returns at once, however long
-/// the task itself takes to notice.
-enum BoundedWait {
-    static func value<T: Sendable>(
-        of task: Task<T, any Error>,
-        timer: @escaping @Sendable () async throws -> any Error,
-        onTimeout: @escaping @Sendable () -> Void
-    ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            let timerTask = Task {
-                // Cancelled, and so thrown out of its sleep, when the task finishes first.
-                guard let error = try? await timer() else { return }
-                if once.resume(with: .failure(error)) {
-                    onTimeout()
-                    task.cancel()
-                }
-            }
-            Task {
-                let result = await task.result
-                timerTask.cancel()
-                once.resume(with: result)
-            }
+    func start(_ task: Task<Void, Never>) {
+        let cancelled = state.withLock { state in
+            state.task = task
+            return state.cancelled
         }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }
 
