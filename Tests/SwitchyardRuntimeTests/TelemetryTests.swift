@@ -128,6 +128,50 @@ struct TelemetryTests {
         #expect(store.spans(matching: "ord_unknown").isEmpty)
     }
 
+    @Test("Kept text is exact: numbers and flags as text, separators inside values turned into spaces")
+    func keptText() throws {
+        let (tracer, store) = tracer()
+        let span = tracer.startSpan("odd \u{1E}name", context: .entryPoint(of: "orders"), ofKind: .server)
+        span.attributes["negative"] = Int64(-42)
+        span.attributes["smallest"] = Int64.min
+        span.attributes["zero"] = Int32(0)
+        span.attributes["flag"] = true
+        span.attributes["odd\u{1F}key"] = "a\u{1E}b\u{1F}c"
+        span.attributes["unicode"] = "Zürich ✓"
+        span.end()
+        let recorded = try #require(store.allSpans.first)
+        #expect(recorded.name == "odd  name")
+        #expect(recorded.service == "orders")
+        #expect(recorded.error == nil)
+        #expect(recorded.attributes == [
+            "negative": "-42", "smallest": "\(Int64.min)", "zero": "0", "flag": "true", "odd key": "a b c", "unicode": "Zürich ✓",
+        ])
+    }
+
+    @Test("Spans whose text newer spans overwrote are dropped whole, never returned torn; one huge span is cut, not lost")
+    func textRingWraps() throws {
+        // Ten records but text for only about four of these spans (the text ring has room for
+        // 4,096 bytes at least): the records of the oldest outlive their text.
+        let (tracer, store) = tracer(capacity: 10)
+        let filler = String(repeating: "x", count: 1000)
+        for number in 0..<10 {
+            let span = tracer.startSpan("span \(number)", context: .topLevel, ofKind: .internal)
+            span.attributes["filler"] = filler
+            span.end()
+        }
+        let kept = store.allSpans
+        #expect(kept.map(\.name) == (6..<10).map { "span \($0)" })
+        #expect(kept.allSatisfy { $0.attributes["filler"] == filler })
+
+        let huge = tracer.startSpan("huge", context: .topLevel, ofKind: .internal)
+        huge.attributes["filler"] = String(repeating: "y", count: 10_000)
+        huge.end()
+        let cut = try #require(store.allSpans.last)
+        #expect(cut.name == "huge")
+        #expect((cut.attributes["filler"]?.count ?? 0) > 3000)
+        #expect((cut.attributes["filler"]?.count ?? .max) < 4096)
+    }
+
     @Test("The tree puts each span under its parent, siblings in start order, orphans at the root")
     func tree() {
         func span(_ id: String, parent: String?, start: UInt64, name: String) -> RecordedSpan {

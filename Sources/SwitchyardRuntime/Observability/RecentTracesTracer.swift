@@ -188,21 +188,17 @@ package final class RecordingSpan: Tracing.Span {
             return state
         }
         guard let finished else { return }
-        // Kept as it is: turning ids and attributes into text costs more than the rest of a
-        // span, and only the few spans someone asks for are ever read.
         store.record(
-            FinishedSpan(
-                traceID: identity.traceID,
-                spanID: identity.spanID,
-                parentSpanID: parentSpanID,
-                name: finished.operationName,
-                kind: kind,
-                service: service,
-                start: start,
-                end: instant().nanosecondsSinceEpoch,
-                error: finished.error,
-                attributes: AttributeText(finished.attributes)
-            )
+            traceID: identity.traceID,
+            spanID: identity.spanID,
+            parentSpanID: parentSpanID,
+            kind: kind,
+            start: start,
+            end: instant().nanosecondsSinceEpoch,
+            name: finished.operationName,
+            service: service,
+            error: finished.error,
+            attributes: finished.attributes
         )
     }
 }
@@ -228,111 +224,101 @@ extension SpanAttributes {
     }
 }
 
-/// A finished span as the store keeps it, in the tracer's own types.
-struct FinishedSpan: Sendable {
-    var traceID: TraceID
-    var spanID: SpanID
-    var parentSpanID: SpanID?
-    var name: String
-    var kind: SpanKind
-    var service: String?
-    var start: UInt64
-    var end: UInt64
-    var error: String?
-    var attributes: AttributeText
-
-    var recorded: RecordedSpan {
-        RecordedSpan(
-            traceID: "\(traceID)", spanID: "\(spanID)", parentSpanID: parentSpanID.map { "\($0)" }, name: name, kind: kind.recordedName,
-            service: service, startNanoseconds: start, endNanoseconds: end, error: error, attributes: attributes.dictionary
-        )
-    }
-
-    func hasSubject(_ subject: String) -> Bool {
-        attributes.value(of: RecentTraceStore.subjectAttribute) == subject
-    }
-}
-
-/// A finished span's attributes as one string of `key US value RS` pairs (ASCII unit and record
-/// separators). The ring keeps 20,000 spans: as `SpanAttributes` each would hold a dictionary of
-/// about half a kilobyte, allocated when the span began and freed, long cold, when the ring
-/// came round; measured side by side, keeping them cost 2–3% of a GET's throughput. One small
-/// string is a fifth of that, and the dictionary is freed while it is still in cache.
-struct AttributeText: Sendable {
-    private static let unit: Character = "\u{1F}"
-    private static let record: Character = "\u{1E}"
-    private var text: String
-
-    init(_ attributes: SpanAttributes) {
-        var text = ""
-        text.reserveCapacity(128)
-        attributes.forEach { key, value in
-            text.append(key)
-            text.append(Self.unit)
-            let valueText = value.recordedText
-            if valueText.utf8.contains(where: { $0 == 0x1E || $0 == 0x1F }) {
-                // Separators inside a value would split it; they have no business there.
-                text.append(contentsOf: valueText.filter { $0 != Self.unit && $0 != Self.record })
-            } else {
-                text.append(valueText)
-            }
-            text.append(Self.record)
-        }
-        self.text = text
-    }
-
-    private var pairs: some Sequence<(Substring, Substring)> {
-        text.split(separator: Self.record).lazy.compactMap { pair in
-            guard let separator = pair.firstIndex(of: Self.unit) else { return nil }
-            return (pair[..<separator], pair[pair.index(after: separator)...])
-        }
-    }
-
-    var dictionary: [String: String] {
-        var dictionary: [String: String] = [:]
-        for (key, value) in pairs { dictionary[String(key)] = String(value) }
-        return dictionary
-    }
-
-    func value(of key: String) -> String? {
-        pairs.first { $0.0 == key }.map { String($0.1) }
-    }
-}
-
-/// The most recent finished spans, in a ring of fixed size: memory stays bounded however long
-/// the process runs, and a trace stays findable until `capacity` newer spans have ended.
+/// The most recent finished spans, in memory allocated once: a ring of fixed-size records and a
+/// ring of bytes for their text (name, service, error, attributes). Memory stays bounded however
+/// long the process runs, a trace stays findable until `capacity` newer spans have ended, and
+/// keeping a span allocates and frees nothing.
+///
+/// Why this shape: spans kept as Swift values (strings, a dictionary of attributes) each held a
+/// few heap blocks, and every one was freed long cold when the ring came round; measured side by
+/// side (benchmarks/tracing), keeping 20,000 spans that way cost about a third of all that
+/// tracing cost a GET. A record here holds no references, so overwriting one releases nothing,
+/// and the text goes into the byte ring in order, written the way caches and prefetchers like.
+/// Reading (`switchyard trace`, rarely) turns records back into `RecordedSpan`s.
 package final class RecentTraceStore: Sendable {
     /// The attribute that names what an event is about (its CloudEvents subject, the order id),
     /// so `switchyard trace <order-id>` finds the traces that carried the order's events.
     package static let subjectAttribute = "switchyard.event.subject"
+    /// Bytes of text budgeted per kept span: a span of this system writes 100–150.
+    static let textBytesPerSpan = 192
+    /// Text past this is cut: one span with a huge attribute must not wipe out the text of
+    /// hundreds of others.
+    static let maximumTextPerSpan = 4096
 
-    private struct Ring {
-        var spans: [FinishedSpan?]
-        var next = 0
+    /// A kept span's fixed part: plain values only, so overwriting one releases nothing.
+    private struct Record {
+        var traceID: TraceID
+        var spanID: SpanID
+        var parentSpanID: SpanID?
+        var kind: SpanKind
+        var hasError: Bool
+        var start: UInt64
+        var end: UInt64
+        /// Where the span's text begins in the stream of every byte the text ring was given,
+        /// and how many bytes it has.
+        var textStart: Int
+        var textCount: Int
+    }
+
+    private struct Storage {
+        var records: [Record?]
+        var nextRecord = 0
+        var text: TextRing
     }
 
     package let capacity: Int
-    private let ring: Mutex<Ring>
+    private let storage: Mutex<Storage>
 
     package init(capacity: Int = 20_000) {
         self.capacity = max(1, capacity)
-        self.ring = Mutex(Ring(spans: Array(repeating: nil, count: max(1, capacity))))
+        let textBytes = max(Self.maximumTextPerSpan, self.capacity * Self.textBytesPerSpan)
+        self.storage = Mutex(Storage(records: Array(repeating: nil, count: self.capacity), text: TextRing(capacity: textBytes)))
     }
 
-    func record(_ span: FinishedSpan) {
-        // The span it replaces is released after the lock: its deinit need not hold others up.
-        let replaced: FinishedSpan? = ring.withLock { ring in
-            let old = ring.spans[ring.next]
-            ring.spans[ring.next] = span
-            ring.next = (ring.next + 1) % ring.spans.count
-            return old
+    /// Keeps a finished span, replacing the oldest kept one when the ring is full.
+    func record(
+        traceID: TraceID,
+        spanID: SpanID,
+        parentSpanID: SpanID?,
+        kind: SpanKind,
+        start: UInt64,
+        end: UInt64,
+        name: String,
+        service: String?,
+        error: String?,
+        attributes: SpanAttributes
+    ) {
+        storage.withLock { storage in
+            let textStart = storage.text.written
+            let limit = textStart + Self.maximumTextPerSpan
+            storage.text.append(name, limit: limit)
+            storage.text.append(TextRing.record, limit: limit)
+            storage.text.append(service ?? "", limit: limit)
+            storage.text.append(TextRing.record, limit: limit)
+            storage.text.append(error ?? "", limit: limit)
+            storage.text.append(TextRing.record, limit: limit)
+            attributes.forEach { key, value in
+                storage.text.append(key, limit: limit)
+                storage.text.append(TextRing.unit, limit: limit)
+                storage.text.append(value, limit: limit)
+                storage.text.append(TextRing.record, limit: limit)
+            }
+            storage.records[storage.nextRecord] = Record(
+                traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, kind: kind, hasError: error != nil,
+                start: start, end: end, textStart: textStart, textCount: storage.text.written - textStart
+            )
+            storage.nextRecord = (storage.nextRecord + 1) % storage.records.count
         }
-        _ = replaced
     }
 
+    /// Every kept span whose text is still whole, oldest first, as a reader wants it.
     private var finishedSpans: [FinishedSpan] {
-        ring.withLock { ring in
-            Array((ring.spans[ring.next...] + ring.spans[..<ring.next]).compactMap { $0 })
+        storage.withLock { storage in
+            let order = storage.records[storage.nextRecord...] + storage.records[..<storage.nextRecord]
+            return order.compactMap { record in
+                guard let record, let text = storage.text.bytes(from: record.textStart, count: record.textCount) else { return nil }
+                return FinishedSpan(record: record, text: text)
+            }
         }
     }
 
@@ -350,12 +336,129 @@ package final class RecentTraceStore: Sendable {
             let wanted = id.lowercased()
             traceIDs = Set(spans.lazy.filter { "\($0.traceID)" == wanted }.map(\.traceID))
         } else {
-            traceIDs = Set(spans.lazy.filter { $0.hasSubject(id) }.map(\.traceID))
+            traceIDs = Set(spans.lazy.filter { $0.attributes[Self.subjectAttribute] == id }.map(\.traceID))
         }
         return spans.filter { traceIDs.contains($0.traceID) }.map(\.recorded)
     }
 
     static func isTraceID(_ id: String) -> Bool {
         id.utf8.count == 32 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0 | 0x20) }
+    }
+
+    /// A kept span read back.
+    private struct FinishedSpan {
+        var traceID: TraceID
+        var spanID: SpanID
+        var parentSpanID: SpanID?
+        var name: String
+        var kind: SpanKind
+        var service: String?
+        var start: UInt64
+        var end: UInt64
+        var error: String?
+        var attributes: [String: String]
+
+        /// `text` is `name RS service RS error RS` then `key US value RS` per attribute.
+        init(record: Record, text: [UInt8]) {
+            let fields = text.split(separator: TextRing.record, omittingEmptySubsequences: false)
+            func field(_ index: Int) -> String {
+                index < fields.count ? String(decoding: fields[index], as: UTF8.self) : ""
+            }
+            traceID = record.traceID
+            spanID = record.spanID
+            parentSpanID = record.parentSpanID
+            kind = record.kind
+            start = record.start
+            end = record.end
+            name = field(0)
+            let service = field(1)
+            self.service = service.isEmpty ? nil : service
+            error = record.hasError ? field(2) : nil
+            var attributes: [String: String] = [:]
+            // The last field is what follows the final separator (empty), or a pair cut short.
+            for pair in fields.dropFirst(3) {
+                guard let unit = pair.firstIndex(of: TextRing.unit) else { continue }
+                attributes[String(decoding: pair[..<unit], as: UTF8.self)] = String(decoding: pair[(unit + 1)...], as: UTF8.self)
+            }
+            self.attributes = attributes
+        }
+
+        var recorded: RecordedSpan {
+            RecordedSpan(
+                traceID: "\(traceID)", spanID: "\(spanID)", parentSpanID: parentSpanID.map { "\($0)" }, name: name, kind: kind.recordedName,
+                service: service, startNanoseconds: start, endNanoseconds: end, error: error, attributes: attributes
+            )
+        }
+    }
+}
+
+/// A ring of bytes written in order: older bytes are overwritten as newer ones come, and a
+/// reader asks for a range by its position in the whole stream, which it gets back only while
+/// no newer byte has overwritten it.
+///
+/// Fields are separated with the ASCII record separator (RS) and a key from its value with the
+/// unit separator (US); either byte inside a value becomes a space, as it has no business there.
+struct TextRing {
+    static let record: UInt8 = 0x1E
+    static let unit: UInt8 = 0x1F
+
+    private var storage: [UInt8]
+    /// Where the next byte goes.
+    private var position = 0
+    /// Every byte ever written, overwritten or not.
+    private(set) var written = 0
+
+    init(capacity: Int) {
+        storage = Array(repeating: 0, count: max(1, capacity))
+    }
+
+    /// Appends one byte, unless the stream has reached `limit`.
+    mutating func append(_ byte: UInt8, limit: Int) {
+        guard written < limit else { return }
+        storage[position] = byte
+        position += 1
+        if position == storage.count { position = 0 }
+        written += 1
+    }
+
+    /// Appends a field's text, separators turned into spaces, stopping at `limit`.
+    mutating func append(_ text: String, limit: Int) {
+        for byte in text.utf8 {
+            guard written < limit else { return }
+            append(byte == Self.record || byte == Self.unit ? 0x20 : byte, limit: limit)
+        }
+    }
+
+    /// Appends an attribute's value as text: numbers and strings without allocating.
+    mutating func append(_ value: SpanAttribute, limit: Int) {
+        switch value {
+        case .string(let text): append(text, limit: limit)
+        case .int64(let number): append(number, limit: limit)
+        case .int32(let number): append(Int64(number), limit: limit)
+        case .bool(let flag): append(flag ? "true" : "false", limit: limit)
+        default: append(value.recordedText, limit: limit)
+        }
+    }
+
+    /// Appends a number's decimal digits.
+    mutating func append(_ number: Int64, limit: Int) {
+        if number < 0 { append(UInt8(ascii: "-"), limit: limit) }
+        var magnitude = number.magnitude
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8(magnitude / divisor), limit: limit)
+            magnitude %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// The `count` bytes written from stream position `start`, or nil when newer bytes have
+    /// overwritten any of them.
+    func bytes(from start: Int, count: Int) -> [UInt8]? {
+        guard start >= 0, count >= 0, written - start <= storage.count, start + count <= written else { return nil }
+        let first = start % storage.count
+        let head = min(count, storage.count - first)
+        return Array(storage[first..<(first + head)]) + storage[0..<(count - head)]
     }
 }
