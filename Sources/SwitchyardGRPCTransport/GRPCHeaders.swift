@@ -49,7 +49,7 @@ enum GRPCHeaders {
     private static func append(_ metadata: Metadata, to headers: inout HPACKHeaders) {
         for (key, value) in metadata {
             // HTTP/2 field names are lower case; binary values travel base64 encoded.
-            let name = key.lowercased()
+            let name = lowercasedFieldName(key)
             switch value {
             case .string(let string):
                 headers.add(name: name, value: string)
@@ -123,7 +123,7 @@ enum GRPCHeaders {
         headers.add(name: "te", value: "trailers")
         var sawTimeout = false
         for (key, value) in metadata {
-            let name = key.lowercased()
+            let name = lowercasedFieldName(key)
             if name == timeoutHeader { sawTimeout = true }
             let indexing = indexing(of: name)
             switch value {
@@ -314,4 +314,10 @@ enum GRPCHeaders {
         }
         return String(decoding: encoded, as: UTF8.self)
     }
+}
+
+/// `name` in lower case, as HTTP/2 requires, without making a new string when it already is
+/// (metadata keys nearly always are: `lowercased()` allocated a copy per header per call).
+func lowercasedFieldName(_ name: String) -> String {
+    name.utf8.contains(where: { (65...90).contains($0) }) ? name.lowercased() : name
 }

@@ -27,13 +27,10 @@ package enum EventTracing {
             let parent = TraceHeaders.context(from: event.extensions, base: .entryPoint(of: serviceName(ofSource: event.source)))
             let span = tracer.startSpan("send \(event.topic)", context: parent, ofKind: .producer)
             if span.isRecording {
-                span.attributes = .with(
-                    [
-                        "messaging.system": .string(bus.messagingSystem), "messaging.operation.type": "send",
-                        "messaging.destination.name": .string(event.topic), "messaging.message.id": .string(event.id),
-                    ],
-                    roomFor: 1
-                )
+                span.setAttributes([
+                    "messaging.system": .string(bus.messagingSystem), "messaging.operation.type": "send",
+                    "messaging.destination.name": .string(event.topic), "messaging.message.id": .string(event.id),
+                ])
                 if let subject = event.subject { span.setAttribute(RecentTraceStore.subjectAttribute, .string(subject)) }
             }
             // The consumer's span hangs under this one: the event now carries the send span.
@@ -68,14 +65,11 @@ package enum EventTracing {
         tracer.extract(envelope.extensions, into: &parent, using: DictionaryExtractor())
         let span = tracer.startSpan("process \(envelope.topic)", context: parent, ofKind: .consumer)
         if span.isRecording {
-            span.attributes = .with(
-                [
-                    "messaging.system": .string(system), "messaging.operation.type": "process",
-                    "messaging.destination.name": .string(envelope.topic), "messaging.consumer.group.name": .string(group),
-                    "messaging.message.id": .string(envelope.id), "switchyard.event.attempt": .int64(Int64(event.attempt)),
-                ],
-                roomFor: 1
-            )
+            span.setAttributes([
+                "messaging.system": .string(system), "messaging.operation.type": "process",
+                "messaging.destination.name": .string(envelope.topic), "messaging.consumer.group.name": .string(group),
+                "messaging.message.id": .string(envelope.id), "switchyard.event.attempt": .int64(Int64(event.attempt)),
+            ])
             if let subject = envelope.subject { span.setAttribute(RecentTraceStore.subjectAttribute, .string(subject)) }
         }
         let started = ContinuousClock.now

@@ -24,7 +24,7 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
         let method = request.method.rawValue
         let span = tracer.startSpan(method, context: parent, ofKind: .server)
         if span.isRecording {
-            span.attributes = .with(["http.request.method": .string(method), "url.path": .string(request.uri.path)], roomFor: 2)
+            span.setAttributes(["http.request.method": .string(method), "url.path": .string(request.uri.path)])
         }
         var response: Response
         do {

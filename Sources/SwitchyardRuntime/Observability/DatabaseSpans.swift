@@ -24,7 +24,7 @@ package struct DatabaseSpans: Sendable {
         guard let parent = InstrumentationContext.current else { return try await body() }
         let span = tracer.startSpan("\(operation) \(collection)", context: parent, ofKind: .client)
         if span.isRecording {
-            span.attributes = .with([
+            span.setAttributes([
                 "db.system.name": .string(system), "db.operation.name": .string(operation), "db.collection.name": .string(collection),
             ])
         }

@@ -115,10 +115,7 @@ final class FinishOnce: Sendable {
     ) -> (any Tracing.Span, FinishOnce) {
         let span = tracer.startSpan(spanName(descriptor), context: parent, ofKind: kind)
         if span.isRecording {
-            span.attributes = .with(
-                ["rpc.system": "grpc", "rpc.service": .string(descriptor.service.fullyQualifiedService), "rpc.method": .string(descriptor.method)],
-                roomFor: 1
-            )
+            span.setAttributes(["rpc.system": "grpc", "rpc.service": .string(descriptor.service.fullyQualifiedService), "rpc.method": .string(descriptor.method)])
         }
         return (span, FinishOnce(span: span, kind: kind, descriptor: descriptor, durations: durations))
     }

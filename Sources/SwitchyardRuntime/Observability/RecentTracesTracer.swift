@@ -113,9 +113,20 @@ final class SpanIDGenerator: Sendable {
 package final class RecordingSpan: Tracing.Span {
     private struct State {
         var operationName: String
-        var attributes: SpanAttributes = [:]
+        /// In the order set, a key at most once: a few pairs in an array cost one allocation
+        /// and no hashing, where `SpanAttributes` is a dictionary.
+        var attributes: [KeptAttribute] = []
         var error: String?
         var ended = false
+
+        mutating func set(_ key: String, _ value: SpanAttribute) {
+            if let index = attributes.firstIndex(where: { $0.key == key }) {
+                attributes[index].value = value
+            } else {
+                if attributes.isEmpty { attributes.reserveCapacity(8) }
+                attributes.append(KeptAttribute(key: key, value: value))
+            }
+        }
     }
 
     package let context: InstrumentationContext
@@ -154,14 +165,31 @@ package final class RecordingSpan: Tracing.Span {
     }
 
     package var attributes: SpanAttributes {
-        get { state.withLock { $0.attributes } }
-        set { state.withLock { $0.attributes = newValue } }
+        get {
+            state.withLock { state in
+                var attributes = SpanAttributes()
+                for attribute in state.attributes { attributes[attribute.key] = attribute.value }
+                return attributes
+            }
+        }
+        set {
+            var pairs: [KeptAttribute] = []
+            newValue.forEach { key, value in pairs.append(KeptAttribute(key: key, value: value)) }
+            state.withLock { $0.attributes = pairs }
+        }
     }
 
-    /// Sets one attribute in place. The protocol's `span.attributes[…] = …` reads the whole
-    /// dictionary out and writes it back, which copies it; `Span.setAttribute` comes here.
+    /// Sets one attribute in place. The protocol's `span.attributes[…] = …` reads every
+    /// attribute out and writes them back; `Span.setAttribute` comes here.
     package func setAttribute(_ name: String, _ value: SpanAttribute) {
-        state.withLock { $0.attributes.set(name, value: value) }
+        state.withLock { $0.set(name, value) }
+    }
+
+    /// Sets several attributes in place (see `Span.setAttributes`).
+    package func setAttributes(_ pairs: KeyValuePairs<String, SpanAttribute>) {
+        state.withLock { state in
+            for (key, value) in pairs { state.set(key, value) }
+        }
     }
 
     package var isRecording: Bool { state.withLock { !$0.ended } }
@@ -181,11 +209,13 @@ package final class RecordingSpan: Tracing.Span {
     package func addLink(_ link: SpanLink) {}
 
     package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
-        let finished: State? = state.withLock { state in
+        // Moved out, not copied: the span keeps nothing once it has ended.
+        let finished: (name: String, error: String?, attributes: [KeptAttribute])? = state.withLock { state in
             guard !state.ended else { return nil }
             state.ended = true
-            defer { state.attributes = [:] }
-            return state
+            var attributes: [KeptAttribute] = []
+            swap(&attributes, &state.attributes)
+            return (state.operationName, state.error, attributes)
         }
         guard let finished else { return }
         store.record(
@@ -195,12 +225,19 @@ package final class RecordingSpan: Tracing.Span {
             kind: kind,
             start: start,
             end: instant().nanosecondsSinceEpoch,
-            name: finished.operationName,
+            name: finished.name,
             service: service,
             error: finished.error,
             attributes: finished.attributes
         )
     }
+}
+
+/// One attribute of a span. A struct rather than a tuple: arrays of tuples holding an enum
+/// copy through the runtime's generic tuple witnesses, a measurable cost per span.
+struct KeptAttribute {
+    var key: String
+    var value: SpanAttribute
 }
 
 extension Tracing.Span {
@@ -214,13 +251,17 @@ extension Tracing.Span {
     }
 }
 
-extension SpanAttributes {
-    /// `pairs`, with room for `extra` more set later: one allocation, where setting them one by
-    /// one grows the dictionary twice.
-    package static func with(_ pairs: KeyValuePairs<String, SpanAttribute>, roomFor extra: Int = 0) -> SpanAttributes {
-        var storage = [String: SpanAttribute](minimumCapacity: pairs.count + extra)
-        for (key, value) in pairs { storage[key] = value }
-        return SpanAttributes(storage)
+extension Tracing.Span {
+    /// Sets several attributes, in place when the span is ours; a new span's attributes are set
+    /// with this, where `span.attributes = [...]` would build a dictionary to copy them from.
+    package func setAttributes(_ pairs: KeyValuePairs<String, SpanAttribute>) {
+        if let recording = self as? RecordingSpan {
+            recording.setAttributes(pairs)
+        } else {
+            var attributes = self.attributes
+            for (key, value) in pairs { attributes[key] = value }
+            self.attributes = attributes
+        }
     }
 }
 
@@ -286,7 +327,7 @@ package final class RecentTraceStore: Sendable {
         name: String,
         service: String?,
         error: String?,
-        attributes: SpanAttributes
+        attributes: [KeptAttribute]
     ) {
         storage.withLock { storage in
             let textStart = storage.text.written
@@ -297,10 +338,10 @@ package final class RecentTraceStore: Sendable {
             storage.text.append(TextRing.record, limit: limit)
             storage.text.append(error ?? "", limit: limit)
             storage.text.append(TextRing.record, limit: limit)
-            attributes.forEach { key, value in
-                storage.text.append(key, limit: limit)
+            for attribute in attributes {
+                storage.text.append(attribute.key, limit: limit)
                 storage.text.append(TextRing.unit, limit: limit)
-                storage.text.append(value, limit: limit)
+                storage.text.append(attribute.value, limit: limit)
                 storage.text.append(TextRing.record, limit: limit)
             }
             storage.records[storage.nextRecord] = Record(
@@ -423,10 +464,32 @@ struct TextRing {
 
     /// Appends a field's text, separators turned into spaces, stopping at `limit`.
     mutating func append(_ text: String, limit: Int) {
-        for byte in text.utf8 {
-            guard written < limit else { return }
-            append(byte == Self.record || byte == Self.unit ? 0x20 : byte, limit: limit)
+        var text = text
+        text.withUTF8 { append($0, limit: limit) }
+    }
+
+    /// Appends bytes in at most two runs (the ring wraps once at most per call, since no field
+    /// is longer than the ring), separators turned into spaces, stopping at `limit`.
+    private mutating func append(_ source: UnsafeBufferPointer<UInt8>, limit: Int) {
+        let count = min(source.count, max(0, limit - written), storage.count)
+        guard count > 0 else { return }
+        let start = position
+        storage.withUnsafeMutableBufferPointer { ring in
+            var copied = 0
+            var at = start
+            while copied < count {
+                let run = min(count - copied, ring.count - at)
+                for offset in 0..<run {
+                    let byte = source[copied + offset]
+                    ring[at + offset] = byte == Self.record || byte == Self.unit ? 0x20 : byte
+                }
+                copied += run
+                at += run
+                if at == ring.count { at = 0 }
+            }
         }
+        position = (start + count) % storage.count
+        written += count
     }
 
     /// Appends an attribute's value as text: numbers and strings without allocating.
