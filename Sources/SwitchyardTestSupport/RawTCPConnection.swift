@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A plain TCP connection to 127.0.0.1 for putting bytes on a port that no protocol library
 /// would send: random garbage, half an HTTP/2 preface.
@@ -55,12 +56,42 @@ package struct RawTCPConnection {
     }
 }
 
-/// A loopback port that was free when asked (bound, read, closed), for tests that need an
-/// address where nothing listens.
+/// A loopback port that was free when asked (bound, then closed), for servers a test must start
+/// on a port it knows beforehand (a NATS cluster's routes, a PostgreSQL cluster) and for
+/// addresses where nothing listens.
+///
+/// Taken below Linux's ephemeral range (32768–60999 by default), never from it: the kernel hands
+/// ports in that range to every outgoing connection and to every server bound to port 0, so a
+/// port picked there could be taken by one of those before the test's server binds it, or
+/// rebinds it after a restart (a NATS node restarted on its port once failed with "address
+/// already in use"). Ports are not handed out twice by one test process.
 package func freeLoopbackPort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0)
-        .wait()
-    defer { try? channel.close().wait() }
-    return channel.localAddress?.port ?? 0
+    for _ in 0..<200 {
+        let port = Int.random(in: 20_000..<32_768)
+        guard HandedOutPorts.claim(port) else { continue }
+        do {
+            let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: port)
+                .wait()
+            try? channel.close().wait()
+            return port
+        } catch {
+            continue
+        }
+    }
+    throw NoFreePort()
+}
+
+private enum HandedOutPorts {
+    static let ports = Mutex<Set<Int>>([])
+
+    /// - Returns: Whether `port` had not been handed out before.
+    static func claim(_ port: Int) -> Bool {
+        ports.withLock { $0.insert(port).inserted }
+    }
+}
+
+/// No free loopback port below the ephemeral range after many tries.
+package struct NoFreePort: Error, CustomStringConvertible {
+    package var description: String { "no free loopback port found in 20000–32767" }
 }

@@ -50,7 +50,7 @@ package final class SQLiteEventBus: EventBus {
         )
         try statement.execute(arguments: [
             event.id, event.topic, event.subject, event.source, event.time.unixMilliseconds,
-            try ExtensionsCoding.encode(event.extensions), Data(event.payload),
+            ExtensionsCoding.encode(event.extensions), Data(event.payload),
         ])
     }
 
@@ -439,18 +439,5 @@ package final class SQLiteEventBus: EventBus {
 
     private static func placeholders(_ count: Int) -> String {
         "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
-    }
-}
-
-/// Extensions stored as a JSON object of strings.
-enum ExtensionsCoding {
-    static func encode(_ extensions: [String: String]) throws -> String {
-        guard !extensions.isEmpty else { return "{}" }
-        return String(decoding: try JSONEncoder().encode(extensions), as: UTF8.self)
-    }
-
-    static func decode(_ text: String) throws -> [String: String] {
-        guard text != "{}" else { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
     }
 }

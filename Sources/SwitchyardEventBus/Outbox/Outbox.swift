@@ -34,7 +34,7 @@ package enum Outbox {
         for event in events {
             try statement.execute(arguments: [
                 event.id, event.type, event.source, event.subject, event.time.unixMilliseconds,
-                try ExtensionsCoding.encode(event.extensions), Data(event.payload),
+                ExtensionsCoding.encode(event.extensions), Data(event.payload),
             ])
         }
     }

@@ -31,7 +31,7 @@ package enum PostgresOutbox {
     /// Queues `events` inside the caller's transaction.
     package static func enqueue(_ events: [EventEnvelope], on connection: PostgresConnection, logger: Logger) async throws {
         for event in events {
-            let extensions = try ExtensionsCoding.encode(event.extensions)
+            let extensions = ExtensionsCoding.encode(event.extensions)
             let payload = ByteBuffer(bytes: event.payload)
             try await connection.query(
                 """
