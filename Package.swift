@@ -107,6 +107,8 @@ let package = Package(
                 "SwitchyardRuntime",
                 "SwitchyardStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding the event log's hot insert directly (RawInsert).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

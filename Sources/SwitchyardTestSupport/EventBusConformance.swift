@@ -108,6 +108,39 @@ package struct EventBusConformance: Sendable {
         #expect(log.all.allSatisfy { $0.attempt == 1 })
     }
 
+    /// Every field of an envelope arrives exactly as published, edge cases included: an empty
+    /// body, no subject, text beyond ASCII, quotes and separators in extension values. (Not line
+    /// breaks: a binary-mode CloudEvent carries extensions as headers, which cannot hold them,
+    /// and the JetStream engine refuses them with a clear error.)
+    package func fieldsRoundTripExactly() async throws {
+        let bus = try await factory.makeBus()
+        let time = Date(timeIntervalSince1970: 1_765_000_000.123)
+        let events = [
+            EventEnvelope(id: "empty-body", type: "order.placed", source: "/switchyard/test", time: time, subject: nil, payload: []),
+            EventEnvelope(
+                id: "odd-\u{00E9}v\u{00E9}nement", type: "order.placed", source: "/switchyard/t\u{00E9}st", time: time, subject: "ord \"quoted\" \u{1F69A}",
+                payload: Array("{\"note\": \"\u{00FC}\u{0000}binary\"}".utf8) + [0, 255, 10],
+                extensions: ["traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "tracestate": "a=\"b\",c=\\d", "x-note": "semi;colon: {value}"]
+            ),
+        ]
+        let received = Mutex<[String: EventEnvelope]>([:])
+        try await bus.publish(events)
+        try await withConsumers(on: bus, [("a", "fields", ["order.placed"], Self.fastOptions, { delivered in
+            received.withLock { $0[delivered.envelope.id] = delivered.envelope }
+        })]) {
+            try await eventually("both deliveries") { received.withLock { $0.count } >= 2 }
+        }
+        for event in events {
+            let got = try #require(received.withLock { $0[event.id] }, "\(event.id) was not delivered")
+            #expect(got.type == event.type)
+            #expect(got.source == event.source)
+            #expect(got.subject == event.subject)
+            #expect(got.payload == event.payload)
+            #expect(got.extensions == event.extensions)
+            #expect(abs(got.time.timeIntervalSince(event.time)) < 0.002)
+        }
+    }
+
     /// Each group receives every event of its topics, and only those.
     package func everyGroupGetsEveryEvent() async throws {
         let bus = try await factory.makeBus()

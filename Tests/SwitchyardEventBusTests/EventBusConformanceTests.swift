@@ -71,6 +71,9 @@ struct EventBusConformanceTests {
     @Test("Publish and consume, in order, with body and headers", arguments: Engine.allCases)
     func publishAndConsume(engine: Engine) async throws { try await engine.conformance.publishAndConsume() }
 
+    @Test("Every field arrives exactly as published: empty body, no subject, text beyond ASCII", arguments: Engine.allCases)
+    func fieldsRoundTrip(engine: Engine) async throws { try await engine.conformance.fieldsRoundTripExactly() }
+
     @Test("Every group gets every event of its topics", arguments: Engine.allCases)
     func groups(engine: Engine) async throws { try await engine.conformance.everyGroupGetsEveryEvent() }
 

@@ -48,10 +48,15 @@ package final class SQLiteEventBus: EventBus {
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
                 """
         )
-        try statement.execute(arguments: [
-            event.id, event.topic, event.subject, event.source, event.time.unixMilliseconds,
-            ExtensionsCoding.encode(event.extensions), Data(event.payload),
-        ])
+        try RawInsert.run(statement, in: db) { bind in
+            bind.text(1, event.id)
+            bind.text(2, event.topic)
+            bind.text(3, event.subject)
+            bind.text(4, event.source)
+            bind.integer(5, event.time.unixMilliseconds)
+            bind.text(6, ExtensionsCoding.encode(event.extensions))
+            bind.blob(7, event.payload)
+        }
     }
 
     // MARK: - Consuming

@@ -434,10 +434,16 @@ extension NATSHeaders {
         self.init(eventHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
-    /// The headers as the event envelope reads them (the first value of each name).
+    /// The headers as the event envelope reads them (the first value of each name), without
+    /// NATS's own (`Nats-Msg-Id` and the rest of the reserved `Nats-` prefix): those belong to
+    /// the transport, and a consumer reading the event's extensions must not see them.
     var eventHeaders: [String: String] {
         var headers: [String: String] = [:]
-        for field in fields where headers[field.name] == nil { headers[field.name] = field.value }
+        for field in fields where headers[field.name] == nil && !Self.isReserved(field.name) { headers[field.name] = field.value }
         return headers
+    }
+
+    static func isReserved(_ name: String) -> Bool {
+        name.utf8.count >= 5 && name.prefix(5).lowercased() == "nats-"
     }
 }
