@@ -9,7 +9,7 @@ import SwitchyardRuntime
 ///
 /// Throughput comes from batching: concurrent publishes are written together, one transaction
 /// for whatever queued up during the previous commit (`GroupCommitQueue`), and a consumer
-/// claims a batch in one transaction and settles it in another.
+/// settles the batch it handled and claims the next in one transaction.
 package final class SQLiteEventBus: EventBus {
     private let database: DatabasePool
     private let notifier = EventNotifier()
@@ -74,11 +74,17 @@ package final class SQLiteEventBus: EventBus {
     }
 
     private func consumeUntilShutdown(group: String, topics: [String], options: ConsumerOptions, handler: @escaping EventHandler) async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let generation = notifier.generation
-            let batch = try await claim(group: group, topics: topics, options: options)
+        var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+        // Taken before each claim, so a publish after the claim looked wakes the wait below.
+        var generation = notifier.generation
+        var batch = stopping ? [] : try await claim(group: group, topics: topics, options: options)
+        while true {
             if batch.isEmpty {
+                if stopping { return }
                 await notifier.wait(since: generation, timeout: idlePoll)
+                if stopping { return }
+                generation = notifier.generation
+                batch = try await claim(group: group, topics: topics, options: options)
                 continue
             }
             var outcomes: [Outcome] = []
@@ -92,9 +98,13 @@ package final class SQLiteEventBus: EventBus {
                 }
             }
             // Claimed but not handled (cancelled mid-batch): their leases lapse and another
-            // instance, or this group's next run, gets them.
-            try await settle(group: group, topics: topics, outcomes: outcomes, options: options)
+            // instance, or this group's next run, gets them. Graceful shutdown settles the batch
+            // in hand and claims no more.
+            let claimingNext = !stopping
+            generation = notifier.generation
+            batch = try await settle(group: group, topics: topics, outcomes: outcomes, options: options, claimingNext: claimingNext)
             notifier.notifyAll()
+            if !claimingNext { return }
         }
     }
 
@@ -109,9 +119,24 @@ package final class SQLiteEventBus: EventBus {
     }
 
     private func claim(group: String, topics: [String], options: ConsumerOptions) async throws -> [Claimed] {
+        try await database.write { db in try Self.claim(group: group, topics: topics, options: options, in: db) }
+    }
+
+    /// Settles the batch just handled and, unless the consumer is stopping, claims the next in
+    /// the same write transaction: one commit per batch instead of two, and the pages the
+    /// settle dirtied are written to the WAL once.
+    private func settle(group: String, topics: [String], outcomes: [Outcome], options: ConsumerOptions, claimingNext: Bool) async throws -> [Claimed] {
+        guard !outcomes.isEmpty || claimingNext else { return [] }
+        return try await database.write { db in
+            try Self.settle(group: group, topics: topics, outcomes: outcomes, options: options, in: db)
+            return claimingNext ? try Self.claim(group: group, topics: topics, options: options, in: db) : []
+        }
+    }
+
+    private static func claim(group: String, topics: [String], options: ConsumerOptions, in db: Database) throws -> [Claimed] {
         let now = Date().unixMilliseconds
         let lease = options.ackTimeout.components.seconds * 1000 + options.ackTimeout.components.attoseconds / 1_000_000_000_000_000
-        return try await database.write { db in
+        do {
             let cursor = try Self.cursor(of: group, in: db)
             // Deliveries on record: replayed dead letters below the cursor, and everything
             // handed out, retried or finished out of order at or past it.
@@ -188,10 +213,10 @@ package final class SQLiteEventBus: EventBus {
         }
     }
 
-    private func settle(group: String, topics: [String], outcomes: [Outcome], options: ConsumerOptions) async throws {
+    private static func settle(group: String, topics: [String], outcomes: [Outcome], options: ConsumerOptions, in db: Database) throws {
         guard !outcomes.isEmpty else { return }
         let now = Date().unixMilliseconds
-        try await database.write { db in
+        do {
             let setState = try db.cachedStatement(sql: "UPDATE deliveries SET state = ?, attempts = ?, due_ms = ? WHERE group_name = ? AND sequence = ?")
             let handled = outcomes.compactMap { outcome -> Int64? in
                 if case .handled(let sequence) = outcome { return sequence }
