@@ -42,8 +42,8 @@ enum RawInsert {
     /// - Throws: `DatabaseError` with SQLite's code and message when binding or the step fails.
     static func run(_ statement: Statement, in db: Database, _ bind: (inout Binder) -> Void) throws {
         let handle = statement.sqliteStatement
+        // Every parameter is bound on every run, so earlier bindings need no clearing.
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
         var binder = Binder(handle: handle)
         bind(&binder)
         let code = binder.failure == SQLITE_OK ? sqlite3_step(handle) : binder.failure

@@ -443,7 +443,9 @@ extension NATSHeaders {
         return headers
     }
 
+    /// Whether `name` starts with `Nats-` in any case; compared by bytes, since it runs for
+    /// every header of every delivered message.
     static func isReserved(_ name: String) -> Bool {
-        name.utf8.count >= 5 && name.prefix(5).lowercased() == "nats-"
+        name.utf8.prefix(5).lazy.map { $0 | 0x20 }.elementsEqual("nats-".utf8)
     }
 }

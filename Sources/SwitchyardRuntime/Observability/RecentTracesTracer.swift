@@ -352,84 +352,53 @@ package final class RecentTraceStore: Sendable {
         }
     }
 
-    /// Every kept span whose text is still whole, oldest first, as a reader wants it.
-    private var finishedSpans: [FinishedSpan] {
+    /// Every kept span whose text is still whole, oldest first.
+    package var allSpans: [RecordedSpan] {
         storage.withLock { storage in
             let order = storage.records[storage.nextRecord...] + storage.records[..<storage.nextRecord]
             return order.compactMap { record in
                 guard let record, let text = storage.text.bytes(from: record.textStart, count: record.textCount) else { return nil }
-                return FinishedSpan(record: record, text: text)
+                return Self.recorded(record, text: text)
             }
         }
-    }
-
-    /// Every kept span, oldest first.
-    package var allSpans: [RecordedSpan] {
-        finishedSpans.map(\.recorded)
     }
 
     /// The spans of the traces `id` names: a trace id (32 hex digits), or the subject of events
     /// (an order id), which finds every trace that carried an event about it.
     package func spans(matching id: String) -> [RecordedSpan] {
-        let spans = finishedSpans
-        let traceIDs: Set<TraceID>
+        let spans = allSpans
+        let traceIDs: Set<String>
         if Self.isTraceID(id) {
-            let wanted = id.lowercased()
-            traceIDs = Set(spans.lazy.filter { "\($0.traceID)" == wanted }.map(\.traceID))
+            traceIDs = [id.lowercased()]
         } else {
             traceIDs = Set(spans.lazy.filter { $0.attributes[Self.subjectAttribute] == id }.map(\.traceID))
         }
-        return spans.filter { traceIDs.contains($0.traceID) }.map(\.recorded)
+        return spans.filter { traceIDs.contains($0.traceID) }
     }
 
     static func isTraceID(_ id: String) -> Bool {
         id.utf8.count == 32 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0 | 0x20) }
     }
 
-    /// A kept span read back.
-    private struct FinishedSpan {
-        var traceID: TraceID
-        var spanID: SpanID
-        var parentSpanID: SpanID?
-        var name: String
-        var kind: SpanKind
-        var service: String?
-        var start: UInt64
-        var end: UInt64
-        var error: String?
-        var attributes: [String: String]
-
-        /// `text` is `name RS service RS error RS` then `key US value RS` per attribute.
-        init(record: Record, text: [UInt8]) {
-            let fields = text.split(separator: TextRing.record, omittingEmptySubsequences: false)
-            func field(_ index: Int) -> String {
-                index < fields.count ? String(decoding: fields[index], as: UTF8.self) : ""
-            }
-            traceID = record.traceID
-            spanID = record.spanID
-            parentSpanID = record.parentSpanID
-            kind = record.kind
-            start = record.start
-            end = record.end
-            name = field(0)
-            let service = field(1)
-            self.service = service.isEmpty ? nil : service
-            error = record.hasError ? field(2) : nil
-            var attributes: [String: String] = [:]
-            // The last field is what follows the final separator (empty), or a pair cut short.
-            for pair in fields.dropFirst(3) {
-                guard let unit = pair.firstIndex(of: TextRing.unit) else { continue }
-                attributes[String(decoding: pair[..<unit], as: UTF8.self)] = String(decoding: pair[(unit + 1)...], as: UTF8.self)
-            }
-            self.attributes = attributes
+    /// A kept span read back; `text` is `name RS service RS error RS`, then `key US value RS`
+    /// per attribute.
+    private static func recorded(_ record: Record, text: [UInt8]) -> RecordedSpan {
+        let fields = text.split(separator: TextRing.record, omittingEmptySubsequences: false)
+        func field(_ index: Int) -> String {
+            index < fields.count ? String(decoding: fields[index], as: UTF8.self) : ""
         }
-
-        var recorded: RecordedSpan {
-            RecordedSpan(
-                traceID: "\(traceID)", spanID: "\(spanID)", parentSpanID: parentSpanID.map { "\($0)" }, name: name, kind: kind.recordedName,
-                service: service, startNanoseconds: start, endNanoseconds: end, error: error, attributes: attributes
-            )
+        let service = field(1)
+        var attributes: [String: String] = [:]
+        // The last field is what follows the final separator (empty), or a pair cut short.
+        for pair in fields.dropFirst(3) {
+            guard let unit = pair.firstIndex(of: TextRing.unit) else { continue }
+            attributes[String(decoding: pair[..<unit], as: UTF8.self)] = String(decoding: pair[(unit + 1)...], as: UTF8.self)
         }
+        return RecordedSpan(
+            traceID: "\(record.traceID)", spanID: "\(record.spanID)", parentSpanID: record.parentSpanID.map { "\($0)" }, name: field(0),
+            kind: record.kind.recordedName, service: service.isEmpty ? nil : service, startNanoseconds: record.start,
+            endNanoseconds: record.end, error: record.hasError ? field(2) : nil, attributes: attributes
+        )
     }
 }
 
