@@ -1,4 +1,5 @@
 import Foundation
+import GRPCCore
 import Instrumentation
 import Logging
 import Synchronization
@@ -92,6 +93,64 @@ struct TelemetryTests {
         #expect(headers["tracestate"] == "congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")
         #expect(headers["traceparent"]?.hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-") == true)
         #expect(headers["traceparent"]?.contains("00f067aa0ba902b7") == false)
+    }
+
+    @Test("A call's span started straight from its metadata is the one extract and startSpan make")
+    func callSpanFromMetadata() throws {
+        let (tracer, store) = tracer()
+        let entryPoint = InstrumentationContext.entryPoint(of: "orders")
+        #expect(entryPoint.spanIdentity == nil)
+        var metadata: Metadata = [":path": "/orders.Orders/GetOrder", "user-agent": "test"]
+        metadata.addBinary([1, 2, 3], forKey: "traceparent-bin")
+        metadata.addString("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", forKey: "traceparent")
+        metadata.addString("rojo=00f067aa0ba902b7", forKey: "tracestate")
+        // Only the first of each counts, as `Metadata`'s own lookup would have it.
+        metadata.addString("00-11111111111111111111111111111111-2222222222222222-01", forKey: "traceparent")
+        metadata.addString("congo=t61rcWkgMzE", forKey: "tracestate")
+        let headers = IncomingTraceHeaders(metadata)
+        #expect(headers.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        #expect(headers.tracestate == "rojo=00f067aa0ba902b7")
+
+        let fast = tracer.startSpan("orders.Orders/GetOrder", continuing: headers, from: entryPoint, ofKind: .server)
+        var extracted = entryPoint
+        tracer.extract(headers, into: &extracted, using: IncomingTraceHeadersExtractor())
+        let reference = tracer.startSpan("orders.Orders/GetOrder", context: extracted, ofKind: .server)
+        #expect(fast.context.traceContext?.traceID == reference.context.traceContext?.traceID)
+        #expect(fast.context.traceState == reference.context.traceState)
+        #expect(fast.context.serviceName == "orders")
+        var injected: [String: String] = [:]
+        tracer.inject(fast.context, into: &injected, using: DictionaryInjector())
+        #expect(injected["tracestate"] == "rojo=00f067aa0ba902b7")
+        fast.end()
+        reference.end()
+        let recorded = store.allSpans
+        #expect(recorded.count == 2)
+        #expect(Set(recorded.map(\.parentSpanID)) == ["00f067aa0ba902b7"])
+        #expect(Set(recorded.map(\.traceID)) == ["4bf92f3577b34da6a3ce929d0e0e4736"])
+        #expect(Set(recorded.map(\.service)) == ["orders"])
+
+        // No headers, or a malformed one: a new trace, and no tracestate from nowhere.
+        for metadata: Metadata in [[:], ["traceparent": "garbage", "tracestate": "rojo=1"]] {
+            let span = tracer.startSpan("call", continuing: IncomingTraceHeaders(metadata), from: entryPoint, ofKind: .server)
+            #expect(span.context.traceState == nil)
+            span.end()
+            #expect(store.allSpans.last?.parentSpanID == nil)
+        }
+    }
+
+    @Test("An open span reads its attributes back as they were set, whatever their kind")
+    func attributeKinds() {
+        let (tracer, _) = tracer()
+        let span = tracer.startSpan("kinds", context: .topLevel, ofKind: .internal)
+        span.setAttributes(["text": "a", "number": 7, "flag": false, "ratio": 0.5, "list": .int64Array([1, 2])])
+        span.setAttribute("number", 8)
+        let attributes = span.attributes
+        #expect(attributes.get("text") == .string("a"))
+        #expect(attributes.get("number") == .int64(8))
+        #expect(attributes.get("flag") == .bool(false))
+        #expect(attributes.get("ratio") == .double(0.5))
+        #expect(attributes.get("list") == .int64Array([1, 2]))
+        span.end()
     }
 
     @Test("A span ends once; attributes and errors are recorded as text")

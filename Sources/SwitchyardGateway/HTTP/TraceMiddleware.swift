@@ -44,10 +44,15 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func finish(_ span: any Tracing.Span, route: String?, method: String, status: Int) {
-        if let route { span.operationName = "\(method) \(route)" }
-        if let route { span.setAttribute("http.route", .string(route)) }
-        span.setAttribute("http.response.status_code", .int64(Int64(status)))
-        if status >= 500 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(status)")) }
+        // With tracing off the span records nothing: its name and attributes are not worth building.
+        if span.isRecording {
+            if let route {
+                span.operationName = "\(method) \(route)"
+                span.setAttribute("http.route", .string(route))
+            }
+            span.setAttribute("http.response.status_code", .int64(Int64(status)))
+            if status >= 500 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(status)")) }
+        }
         span.end()
     }
 }

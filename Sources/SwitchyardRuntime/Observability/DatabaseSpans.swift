@@ -10,18 +10,22 @@ package struct DatabaseSpans: Sendable {
     /// The table family the repository owns (`orders`, `stock`, `shipments`).
     package let collection: String
     private let tracer: any Tracer
+    /// False when tracing is off: then no span is started at all, not even a no-op one with
+    /// a name built for nothing.
+    private let tracing: Bool
 
     package init(system: String, collection: String) {
         self.system = system
         self.collection = collection
         self.tracer = InstrumentationSystem.tracer
+        self.tracing = !(tracer is NoOpTracer)
     }
 
     /// Runs `body` in a client span for `operation`, when it is part of a request or an event:
     /// background work (the expiry sweep) would otherwise start a trace of its own every few
     /// seconds and crowd out the traces someone wants to read.
     package func run<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
-        guard let parent = InstrumentationContext.current else { return try await body() }
+        guard tracing, let parent = InstrumentationContext.current else { return try await body() }
         let span = tracer.startSpan("\(operation) \(collection)", context: parent, ofKind: .client)
         if span.isRecording {
             span.setAttributes([

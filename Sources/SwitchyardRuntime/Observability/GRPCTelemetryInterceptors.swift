@@ -14,6 +14,8 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     /// Read once: `InstrumentationSystem.tracer` takes a lock each time, and servers are made
     /// after the process bootstrapped its tracer.
     let tracer = InstrumentationSystem.tracer
+    /// The tracer when it is the in-memory one, which starts a call's span in one step.
+    let recentTraces = InstrumentationSystem.tracer as? RecentTracesTracer
 
     init(serviceName: String) {
         self.entryPoint = .entryPoint(of: serviceName)
@@ -25,9 +27,16 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
         next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
         // A call is where a trace enters this service: start from the caller's context only.
-        var parent = entryPoint
-        tracer.extract(request.metadata, into: &parent, using: MetadataExtractor())
-        let (span, call) = FinishOnce.start(context.descriptor, kind: .server, parent: parent, tracer: tracer, durations: durations)
+        let headers = IncomingTraceHeaders(request.metadata)
+        let span: any Tracing.Span
+        if let recentTraces {
+            span = recentTraces.startSpan(FinishOnce.spanName(context.descriptor), continuing: headers, from: entryPoint, ofKind: .server)
+        } else {
+            var parent = entryPoint
+            tracer.extract(headers, into: &parent, using: IncomingTraceHeadersExtractor())
+            span = tracer.startSpan(FinishOnce.spanName(context.descriptor), context: parent, ofKind: .server)
+        }
+        let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .server, durations: durations)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) {
                 try await next(request, context)
@@ -75,7 +84,8 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
     ) async throws -> StreamingClientResponse<Output> {
         var parent = InstrumentationContext.current ?? .topLevel
         if parent.serviceName == nil, let serviceName { parent.serviceName = serviceName }
-        let (span, call) = FinishOnce.start(context.descriptor, kind: .client, parent: parent, tracer: tracer, durations: durations)
+        let span = tracer.startSpan(FinishOnce.spanName(context.descriptor), context: parent, ofKind: .client)
+        let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .client, durations: durations)
         var request = request
         tracer.inject(span.context, into: &request.metadata, using: MetadataInjector())
         do {
@@ -98,26 +108,24 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
 /// Ends a call's span and records its duration exactly once, whichever path sees the end.
 final class FinishOnce: Sendable {
     private let span: any Tracing.Span
+    /// Read once: with tracing off the span records nothing, and its attributes are not worth
+    /// building.
+    private let recording: Bool
     private let kind: SpanKind
     private let descriptor: MethodDescriptor
     private let durations: CallDurationMetrics
     private let started = ContinuousClock.now
     private let finished = Atomic<Bool>(false)
 
-    /// Starts the span of a call to `descriptor`, named after the method, with the
-    /// OpenTelemetry RPC attributes; the call's end records its duration in `durations`.
-    static func start(
-        _ descriptor: MethodDescriptor,
-        kind: SpanKind,
-        parent: InstrumentationContext,
-        tracer: any Tracer,
-        durations: CallDurationMetrics
-    ) -> (any Tracing.Span, FinishOnce) {
-        let span = tracer.startSpan(spanName(descriptor), context: parent, ofKind: kind)
-        if span.isRecording {
+    /// Gives `span`, just started for a call to `descriptor` and named after its method
+    /// (`spanName`), the OpenTelemetry RPC attributes; the call's end records its duration in
+    /// `durations`.
+    static func started(_ span: any Tracing.Span, descriptor: MethodDescriptor, kind: SpanKind, durations: CallDurationMetrics) -> FinishOnce {
+        let recording = span.isRecording
+        if recording {
             span.setAttributes(["rpc.system": "grpc", "rpc.service": .string(descriptor.service.fullyQualifiedService), "rpc.method": .string(descriptor.method)])
         }
-        return (span, FinishOnce(span: span, kind: kind, descriptor: descriptor, durations: durations))
+        return FinishOnce(span: span, recording: recording, kind: kind, descriptor: descriptor, durations: durations)
     }
 
     /// `orders.Orders/GetOrder`, built in one allocation (`fullyQualifiedMethod` interpolates
@@ -132,8 +140,9 @@ final class FinishOnce: Sendable {
         return name
     }
 
-    private init(span: any Tracing.Span, kind: SpanKind, descriptor: MethodDescriptor, durations: CallDurationMetrics) {
+    private init(span: any Tracing.Span, recording: Bool, kind: SpanKind, descriptor: MethodDescriptor, durations: CallDurationMetrics) {
         self.span = span
+        self.recording = recording
         self.kind = kind
         self.descriptor = descriptor
         self.durations = durations
@@ -148,10 +157,12 @@ final class FinishOnce: Sendable {
         default: .unknown
         }
         let numeric = code.map { String($0.rawValue) } ?? "0"
-        span.setAttribute("rpc.grpc.status_code", .int64(code.map { Int64($0.rawValue) } ?? 0))
-        if let code, Self.isFailure(code, kind: kind) {
-            span.setStatus(SpanStatus(code: .error, message: "\(code)"))
-            if let error { span.recordError(error) }
+        if recording {
+            span.setAttribute("rpc.grpc.status_code", .int64(code.map { Int64($0.rawValue) } ?? 0))
+            if let code, Self.isFailure(code, kind: kind) {
+                span.setStatus(SpanStatus(code: .error, message: "\(code)"))
+                if let error { span.recordError(error) }
+            }
         }
         span.end()
         durations.record(

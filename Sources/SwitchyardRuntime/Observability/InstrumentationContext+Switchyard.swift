@@ -65,6 +65,11 @@ extension InstrumentationContext {
     package static func entryPoint(of service: String) -> InstrumentationContext {
         var context = InstrumentationContext.topLevel
         context.serviceName = service
+        // Room made for the span identity that every span started from here adds: a
+        // dictionary keeps its capacity when a key is removed, so each span's context is then
+        // a plain copy rather than a copy grown and rehashed.
+        context.spanIdentity = SpanIdentity(traceID: .null, spanID: .null)
+        context.spanIdentity = nil
         return context
     }
 }

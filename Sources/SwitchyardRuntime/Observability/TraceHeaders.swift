@@ -64,3 +64,34 @@ package struct MetadataExtractor: Extractor {
         carrier[stringValues: key].first(where: { _ in true })
     }
 }
+
+/// The two trace headers of a call's metadata, found in one pass: a tracer asks for
+/// `traceparent` and then `tracestate`, and asking `Metadata` for each walks every entry of the
+/// call (pseudo-headers, user agent, …) comparing names case-insensitively, twice per call.
+/// HTTP/2 field names arrive lower case (RFC 9113 §8.2.1), so an exact comparison is enough.
+package struct IncomingTraceHeaders: Sendable {
+    package var traceparent: String?
+    package var tracestate: String?
+
+    package init(_ metadata: Metadata) {
+        for (key, value) in metadata {
+            guard case .string(let text) = value else { continue }
+            switch key.utf8.count {
+            case 11 where traceparent == nil && key == TraceHeaders.traceparent: traceparent = text
+            case 10 where tracestate == nil && key == TraceHeaders.tracestate: tracestate = text
+            default: continue
+            }
+        }
+    }
+}
+
+package struct IncomingTraceHeadersExtractor: Extractor {
+    package init() {}
+    package func extract(key: String, from carrier: IncomingTraceHeaders) -> String? {
+        switch key {
+        case TraceHeaders.traceparent: carrier.traceparent
+        case TraceHeaders.tracestate: carrier.tracestate
+        default: nil
+        }
+    }
+}
