@@ -39,7 +39,12 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         finish(span, route: context.endpointPath, method: method, status: Int(response.status.code))
-        tracer.inject(span.context, into: &response.headers, using: TraceResponseInjector())
+        if let recording = span as? RecordingSpan {
+            // Straight from the span's ids, without reading them back out of its context.
+            recording.injectTraceHeaders(into: &response.headers, using: TraceResponseInjector())
+        } else {
+            tracer.inject(span.context, into: &response.headers, using: TraceResponseInjector())
+        }
         return response
     }
 
@@ -48,9 +53,10 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
         if span.isRecording {
             if let route {
                 span.operationName = "\(method) \(route)"
-                span.setAttribute("http.route", .string(route))
+                span.setAttributes(["http.route": .string(route), "http.response.status_code": .int64(Int64(status))])
+            } else {
+                span.setAttribute("http.response.status_code", .int64(Int64(status)))
             }
-            span.setAttribute("http.response.status_code", .int64(Int64(status)))
             if status >= 500 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(status)")) }
         }
         span.end()

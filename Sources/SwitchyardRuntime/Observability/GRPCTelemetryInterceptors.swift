@@ -87,7 +87,11 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
         let span = tracer.startSpan(FinishOnce.spanName(context.descriptor), context: parent, ofKind: .client)
         let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .client, durations: durations)
         var request = request
-        tracer.inject(span.context, into: &request.metadata, using: MetadataInjector())
+        if let recording = span as? RecordingSpan {
+            recording.injectTraceHeaders(into: &request.metadata, using: MetadataInjector())
+        } else {
+            tracer.inject(span.context, into: &request.metadata, using: MetadataInjector())
+        }
         do {
             var response = try await next(request, context)
             switch response.accepted {

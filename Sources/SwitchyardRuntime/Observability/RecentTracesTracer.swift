@@ -51,12 +51,10 @@ package struct RecentTracesTracer: Tracer {
 
     private func makeSpan(_ operationName: String, kind: SpanKind, context: InstrumentationContext, parent: SpanIdentity?, start: UInt64) -> RecordingSpan {
         let identity = ids.next(parent: parent)
-        var spanContext = context
-        spanContext.spanIdentity = identity
         return RecordingSpan(
             operationName: operationName,
             kind: kind,
-            context: spanContext,
+            parentContext: context,
             identity: identity,
             service: context.serviceName,
             parentSpanID: parent?.spanID,
@@ -90,11 +88,17 @@ package struct RecentTracesTracer: Tracer {
     package func inject<Carrier, Inject: Injector>(_ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject)
     where Inject.Carrier == Carrier {
         guard let identity = context.spanIdentity else { return }
+        Self.inject(identity, traceState: context.traceState, into: &carrier, using: injector)
+    }
+
+    /// Writes `traceparent` for `identity`, and `tracestate` when the trace carries one.
+    static func inject<Carrier, Inject: Injector>(_ identity: SpanIdentity, traceState: TraceState?, into carrier: inout Carrier, using injector: Inject)
+    where Inject.Carrier == Carrier {
         injector.inject(TraceParent.format(identity), forKey: TraceHeaders.traceparent, into: &carrier)
         // Read directly: `traceContext` would look the identity up again and build a whole
         // `TraceContext` for every call, where a `tracestate` is rare.
-        if let state = context.traceState {
-            let header = TraceContext(traceID: identity.traceID, spanID: identity.spanID, flags: .sampled, state: state).traceStateHeaderValue
+        if let traceState {
+            let header = TraceContext(traceID: identity.traceID, spanID: identity.spanID, flags: .sampled, state: traceState).traceStateHeaderValue
             if let header { injector.inject(header, forKey: TraceHeaders.tracestate, into: &carrier) }
         }
     }
@@ -155,7 +159,14 @@ package final class RecordingSpan: Tracing.Span {
         }
     }
 
-    package let context: InstrumentationContext
+    /// The context of the span's caller (its parent span's, or an entry point's).
+    private let parentContext: InstrumentationContext
+    /// The span's own context, made up front for the spans whose work runs inside them
+    /// (server, consumer, producer, internal). A client span's context is hardly ever read:
+    /// the gRPC client injects its headers straight from `identity` (`injectTraceHeaders`) and
+    /// a database span is never current, so making it (a copy of the context's dictionary)
+    /// waits until someone asks.
+    private let eagerContext: InstrumentationContext?
     /// Kept beside the context, which would cost a dictionary lookup each to read back.
     private let identity: SpanIdentity
     private let service: String?
@@ -168,14 +179,15 @@ package final class RecordingSpan: Tracing.Span {
     init(
         operationName: String,
         kind: SpanKind,
-        context: InstrumentationContext,
+        parentContext: InstrumentationContext,
         identity: SpanIdentity,
         service: String?,
         parentSpanID: SpanID?,
         start: UInt64,
         store: RecentTraceStore
     ) {
-        self.context = context
+        self.parentContext = parentContext
+        self.eagerContext = kind == .client ? nil : Self.context(parentContext, with: identity)
         self.identity = identity
         self.service = service
         self.kind = kind
@@ -183,6 +195,23 @@ package final class RecordingSpan: Tracing.Span {
         self.start = start
         self.store = store
         self.state = Mutex(State(operationName: operationName))
+    }
+
+    package var context: InstrumentationContext {
+        eagerContext ?? Self.context(parentContext, with: identity)
+    }
+
+    private static func context(_ parentContext: InstrumentationContext, with identity: SpanIdentity) -> InstrumentationContext {
+        var context = parentContext
+        context.spanIdentity = identity
+        return context
+    }
+
+    /// Writes this span's `traceparent` (and the trace's `tracestate`) into `carrier`: what
+    /// `tracer.inject(span.context, …)` writes, without making the context first.
+    package func injectTraceHeaders<Carrier, Inject: Injector>(into carrier: inout Carrier, using injector: Inject)
+    where Inject.Carrier == Carrier {
+        RecentTracesTracer.inject(identity, traceState: parentContext.traceState, into: &carrier, using: injector)
     }
 
     package var operationName: String {
