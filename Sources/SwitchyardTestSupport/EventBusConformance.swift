@@ -286,6 +286,26 @@ package struct EventBusConformance: Sendable {
         #expect(log.ids() == [1, 2, 3, 4].map { Self.event($0).id })
     }
 
+    /// One publish of more events than fit one insert statement (the embedded engine writes
+    /// 32 per statement): every event once, in publication order, duplicates skipped whether
+    /// they repeat an earlier publish or an event earlier in the same call.
+    package func largePublishKeepsOrderAndSkipsDuplicates() async throws {
+        let bus = try await factory.makeBus()
+        let log = DeliveryLog()
+        try await bus.publish([Self.event(3)])
+        let numbers = Array(1...70) + [5, 40, 70, 3]
+        try await bus.publish(numbers.map { Self.event($0) })
+        try await withConsumers(on: bus, [("a", "fulfillment", ["order.placed"], Self.fastOptions, {
+            log.append(.init(consumer: "a", eventID: $0.envelope.id, subject: nil, attempt: $0.attempt))
+        })]) {
+            try await eventually("seventy deliveries") { log.all.count >= 70 }
+            // A duplicate would follow the seventy: publish a marker and wait for it.
+            try await bus.publish([Self.event(71)])
+            try await eventually("the marker") { log.all.count >= 71 }
+        }
+        #expect(log.ids() == ([3] + (1...71).filter { $0 != 3 }).map { Self.event($0).id })
+    }
+
     /// A consumer that dies holding a claim loses it when its lease runs out: another
     /// instance gets the event, as a second attempt.
     package func expiredLeaseIsRedelivered() async throws {

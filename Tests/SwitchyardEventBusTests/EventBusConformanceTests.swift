@@ -92,6 +92,9 @@ struct EventBusConformanceTests {
     @Test("A duplicate event id is stored once", arguments: Engine.allCases)
     func duplicates(engine: Engine) async throws { try await engine.conformance.duplicatesAreIgnored() }
 
+    @Test("A publish larger than one insert statement keeps order and skips duplicates", arguments: Engine.allCases)
+    func largePublish(engine: Engine) async throws { try await engine.conformance.largePublishKeepsOrderAndSkipsDuplicates() }
+
     @Test("An expired lease is delivered again", arguments: Engine.allCases)
     func leases(engine: Engine) async throws { try await engine.conformance.expiredLeaseIsRedelivered() }
 

@@ -34,29 +34,9 @@ package final class SQLiteEventBus: EventBus {
     package func publish(_ events: [EventEnvelope]) async throws {
         guard !events.isEmpty else { return }
         try await publishQueue.submit(events) { batch in
-            try await database.write { db in
-                for event in batch { try Self.insert(event, into: db) }
-            }
+            try await database.write { db in try EventInsert.append(batch, in: db) }
         }
         notifier.notifyAll()
-    }
-
-    private static func insert(_ event: EventEnvelope, into db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO events (id, topic, subject, source, time_ms, extensions, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-                """
-        )
-        try RawInsert.run(statement, in: db) { bind in
-            bind.text(1, event.id)
-            bind.text(2, event.topic)
-            bind.text(3, event.subject)
-            bind.text(4, event.source)
-            bind.integer(5, event.time.unixMilliseconds)
-            bind.text(6, ExtensionsCoding.encode(event.extensions))
-            bind.blob(7, event.payload)
-        }
     }
 
     // MARK: - Consuming
@@ -238,7 +218,7 @@ package final class SQLiteEventBus: EventBus {
                         try setState.execute(arguments: ["retry", attempts, notBefore, group, claimed.sequence])
                     case .inFlight, .done, nil:
                         let letter = DeadLetterTopic.envelope(for: claimed.event, group: group, reason: reason)
-                        try Self.insert(letter, into: db)
+                        try EventInsert.append([letter], in: db)
                         try db.execute(
                             sql: """
                                 INSERT INTO dead_letters (id, group_name, sequence, attempts, reason, created_ms) VALUES (?, ?, ?, ?, ?, ?)
