@@ -58,13 +58,6 @@ package struct MetadataInjector: Injector {
     }
 }
 
-package struct MetadataExtractor: Extractor {
-    package init() {}
-    package func extract(key: String, from carrier: Metadata) -> String? {
-        carrier[stringValues: key].first(where: { _ in true })
-    }
-}
-
 /// The two trace headers of a call's metadata, found in one pass: a tracer asks for
 /// `traceparent` and then `tracestate`, and asking `Metadata` for each walks every entry of the
 /// call (pseudo-headers, user agent, …) comparing names case-insensitively, twice per call.
