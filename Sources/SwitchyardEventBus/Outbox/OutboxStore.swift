@@ -1,5 +1,6 @@
 import Foundation
 package import GRDB
+import SwitchyardStorage
 
 /// Where an `OutboxRelay` takes its events from: a service's outbox table, in SQLite or in
 /// PostgreSQL.
@@ -14,7 +15,8 @@ package protocol OutboxStore: Sendable {
 }
 
 /// The outbox table in a service's SQLite database. One process writes a SQLite database, so
-/// one relay reads it: nothing to coordinate.
+/// one relay reads it: nothing to coordinate. Its reads stay off event loops (see
+/// `DatabasePool.readOffEventLoop`): the orders service reads the same pool in place on one.
 package struct SQLiteOutboxStore: OutboxStore {
     private let database: DatabasePool
 
@@ -23,7 +25,7 @@ package struct SQLiteOutboxStore: OutboxStore {
     }
 
     package func relayBatch(limit: Int, publish: @escaping @Sendable ([EventEnvelope]) async throws -> Void) async throws -> Int {
-        let pending = try await database.read { db in try Outbox.pending(limit: limit, in: db) }
+        let pending = try await database.readOffEventLoop { db in try Outbox.pending(limit: limit, in: db) }
         guard let last = pending.last else { return 0 }
         try await publish(pending.map(\.event))
         try await database.write { db in try Outbox.remove(through: last.position, in: db) }
@@ -31,6 +33,6 @@ package struct SQLiteOutboxStore: OutboxStore {
     }
 
     package func backlog() async throws -> Int {
-        try await database.read { db in try Outbox.backlog(in: db) }
+        try await database.readOffEventLoop { db in try Outbox.backlog(in: db) }
     }
 }

@@ -2,6 +2,7 @@ package import Foundation
 package import GRDB
 package import SwitchyardEventBus
 import SwitchyardRuntime
+import SwitchyardStorage
 
 /// The orders service's own SQLite database (WAL: reads never wait for the writer).
 package struct SQLiteOrdersRepository: OrdersRepository {
@@ -18,15 +19,16 @@ package struct SQLiteOrdersRepository: OrdersRepository {
         try readOrderInPlace(id: id)
     }
 
-    /// The hot path of GET /orders: two indexed reads, on the calling thread (as inventory's
-    /// GetStock: a hop to GRDB's reader queue would cost more than the reads). Both in one
-    /// `read`, which is one snapshot, so an order and its lines always match.
+    /// The hot path of GET /orders: two indexed reads, on the calling thread (a hop to GRDB's
+    /// reader queue would cost more than the reads). Both in one `read`, which is one
+    /// snapshot, so an order and its lines always match. The calling thread is an event loop:
+    /// every other read of this pool is `readOffEventLoop`, or this one could wait forever.
     private func readOrderInPlace(id: String) throws -> Order? {
         try database.read { db in try Self.fetchOrder(db, id: id) }
     }
 
     package func placement(idempotencyKey: String) async throws -> StoredPlacement? {
-        try await database.read { db in try Self.fetchPlacement(db, idempotencyKey: idempotencyKey) }
+        try await database.readOffEventLoop { db in try Self.fetchPlacement(db, idempotencyKey: idempotencyKey) }
     }
 
     package func insert(_ order: Order, idempotencyKey: String, fingerprint: String, events: [EventEnvelope]) async throws -> OrderInsertOutcome {
@@ -67,7 +69,7 @@ package struct SQLiteOrdersRepository: OrdersRepository {
     }
 
     package func orders(customerID: String, after cursor: OrderCursor?, limit: Int) async throws -> OrdersPage {
-        try await database.read { db in
+        try await database.readOffEventLoop { db in
             // One extra row tells whether another page follows.
             let ids: [String]
             if let cursor {
