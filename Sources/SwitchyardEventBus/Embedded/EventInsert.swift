@@ -16,8 +16,8 @@ enum EventInsert {
     static let maximumRows = 32
     private static let columnsPerRow: CInt = 7
 
-    /// The statement for 1...`maximumRows` rows, made once per size.
-    private static let statements: [String] = (0...maximumRows).map { rows in
+    /// The statement for `n` rows at index `n - 1`, for 1...`maximumRows`, made once.
+    private static let statements: [String] = (1...maximumRows).map { rows in
         let values = repeatElement("(?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
         return "INSERT INTO events (id, topic, subject, source, time_ms, extensions, payload) VALUES \(values) ON CONFLICT (id) DO NOTHING"
     }
@@ -34,7 +34,7 @@ enum EventInsert {
 
     /// Inserts 1...`maximumRows` events with one statement.
     private static func insert(_ events: ArraySlice<EventEnvelope>, in db: Database) throws {
-        let statement = try db.cachedStatement(sql: statements[events.count])
+        let statement = try db.cachedStatement(sql: statements[events.count - 1])
         try RawInsert.run(statement, in: db) { bind in
             for (row, event) in events.enumerated() {
                 let first = CInt(row) * columnsPerRow

@@ -39,12 +39,7 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         finish(span, route: context.endpointPath, method: method, status: Int(response.status.code))
-        if let recording = span as? RecordingSpan {
-            // Straight from the span's ids, without reading them back out of its context.
-            recording.injectTraceHeaders(into: &response.headers, using: TraceResponseInjector())
-        } else {
-            tracer.inject(span.context, into: &response.headers, using: TraceResponseInjector())
-        }
+        span.injectTraceHeaders(into: &response.headers, using: TraceResponseInjector(), tracer: tracer)
         return response
     }
 

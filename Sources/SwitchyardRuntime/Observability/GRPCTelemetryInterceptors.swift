@@ -28,13 +28,14 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     ) async throws -> StreamingServerResponse<Output> {
         // A call is where a trace enters this service: start from the caller's context only.
         let headers = IncomingTraceHeaders(request.metadata)
+        let name = FinishOnce.spanName(context.descriptor)
         let span: any Tracing.Span
         if let recentTraces {
-            span = recentTraces.startSpan(FinishOnce.spanName(context.descriptor), continuing: headers, from: entryPoint, ofKind: .server)
+            span = recentTraces.startSpan(name, continuing: headers, from: entryPoint, ofKind: .server)
         } else {
             var parent = entryPoint
             tracer.extract(headers, into: &parent, using: IncomingTraceHeadersExtractor())
-            span = tracer.startSpan(FinishOnce.spanName(context.descriptor), context: parent, ofKind: .server)
+            span = tracer.startSpan(name, context: parent, ofKind: .server)
         }
         let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .server, durations: durations)
         do {
@@ -87,11 +88,7 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
         let span = tracer.startSpan(FinishOnce.spanName(context.descriptor), context: parent, ofKind: .client)
         let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .client, durations: durations)
         var request = request
-        if let recording = span as? RecordingSpan {
-            recording.injectTraceHeaders(into: &request.metadata, using: MetadataInjector())
-        } else {
-            tracer.inject(span.context, into: &request.metadata, using: MetadataInjector())
-        }
+        span.injectTraceHeaders(into: &request.metadata, using: MetadataInjector(), tracer: tracer)
         do {
             var response = try await next(request, context)
             switch response.accepted {

@@ -41,12 +41,10 @@ package struct RecentTracesTracer: Tracer {
     ///   - headers: The W3C headers the caller sent; a malformed `traceparent` starts a new trace.
     ///   - entryPoint: The service's entry context (`InstrumentationContext.entryPoint(of:)`).
     package func startSpan(_ operationName: String, continuing headers: IncomingTraceHeaders, from entryPoint: InstrumentationContext, ofKind kind: SpanKind) -> RecordingSpan {
-        let remote = headers.traceparent.flatMap(TraceParent.parse)
+        let caller = Self.caller(traceparent: headers.traceparent, tracestate: headers.tracestate)
         var context = entryPoint
-        if remote != nil, let state = Self.traceState(traceparent: headers.traceparent, tracestate: headers.tracestate) {
-            context.traceState = state
-        }
-        return makeSpan(operationName, kind: kind, context: context, parent: remote, start: DefaultTracerClock.now.nanosecondsSinceEpoch)
+        if let state = caller?.state { context.traceState = state }
+        return makeSpan(operationName, kind: kind, context: context, parent: caller?.identity, start: DefaultTracerClock.now.nanosecondsSinceEpoch)
     }
 
     private func makeSpan(_ operationName: String, kind: SpanKind, context: InstrumentationContext, parent: SpanIdentity?, start: UInt64) -> RecordingSpan {
@@ -63,10 +61,13 @@ package struct RecentTracesTracer: Tracer {
         )
     }
 
-    /// The vendor entries of a caller's `tracestate`, or nil when it sent none (or an invalid one).
-    private static func traceState(traceparent: String?, tracestate: String?) -> TraceState? {
-        guard let traceparent, let tracestate, !tracestate.isEmpty else { return nil }
-        return try? TraceContext(traceParentHeaderValue: traceparent, traceStateHeaderValue: tracestate).state
+    /// The caller's span and `tracestate` vendor entries, as its W3C headers give them; nil when
+    /// there is no valid `traceparent` (the call starts a new trace), no state when it sent
+    /// none or an invalid one.
+    private static func caller(traceparent: String?, tracestate: String?) -> (identity: SpanIdentity, state: TraceState?)? {
+        guard let traceparent, let identity = TraceParent.parse(traceparent) else { return nil }
+        guard let tracestate, !tracestate.isEmpty else { return (identity, nil) }
+        return (identity, try? TraceContext(traceParentHeaderValue: traceparent, traceStateHeaderValue: tracestate).state)
     }
 
     package func activeSpan(identifiedBy context: InstrumentationContext) -> RecordingSpan? { nil }
@@ -76,13 +77,12 @@ package struct RecentTracesTracer: Tracer {
     package func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout InstrumentationContext, using extractor: Extract)
     where Extract.Carrier == Carrier {
         // A malformed header starts a new trace rather than failing the request.
-        guard let traceparent = extractor.extract(key: TraceHeaders.traceparent, from: carrier),
-              let remote = TraceParent.parse(traceparent)
+        let traceparent = extractor.extract(key: TraceHeaders.traceparent, from: carrier)
+        guard traceparent != nil,
+              let caller = Self.caller(traceparent: traceparent, tracestate: extractor.extract(key: TraceHeaders.tracestate, from: carrier))
         else { return }
-        context.spanIdentity = remote
-        if let state = Self.traceState(traceparent: traceparent, tracestate: extractor.extract(key: TraceHeaders.tracestate, from: carrier)) {
-            context.traceState = state
-        }
+        context.spanIdentity = caller.identity
+        if let state = caller.state { context.traceState = state }
     }
 
     package func inject<Carrier, Inject: Injector>(_ context: InstrumentationContext, into carrier: inout Carrier, using injector: Inject)
@@ -340,12 +340,25 @@ final class OtherAttribute: Sendable {
 }
 
 extension Tracing.Span {
-    /// Sets one attribute, in place when the span is ours (see `RecordingSpan.setAttribute`).
+    /// Sets one attribute, in place when the span is ours (see `RecordingSpan.setAttribute`);
+    /// nothing for a span that records nothing (a no-op span's `attributes` would build a
+    /// dictionary only to drop it).
     package func setAttribute(_ name: String, _ value: SpanAttribute) {
         if let recording = self as? RecordingSpan {
             recording.setAttribute(name, value)
-        } else {
+        } else if isRecording {
             attributes.set(name, value: value)
+        }
+    }
+
+    /// Writes this span's trace headers into `carrier`: straight from its ids when the span is
+    /// ours (`RecordingSpan.injectTraceHeaders`), through `tracer` from its context otherwise.
+    package func injectTraceHeaders<Carrier, Inject: Injector>(into carrier: inout Carrier, using injector: Inject, tracer: any Tracer)
+    where Inject.Carrier == Carrier {
+        if let recording = self as? RecordingSpan {
+            recording.injectTraceHeaders(into: &carrier, using: injector)
+        } else {
+            tracer.inject(context, into: &carrier, using: injector)
         }
     }
 }
@@ -356,7 +369,7 @@ extension Tracing.Span {
     package func setAttributes(_ pairs: KeyValuePairs<String, SpanAttribute>) {
         if let recording = self as? RecordingSpan {
             recording.setAttributes(pairs)
-        } else {
+        } else if isRecording {
             var attributes = self.attributes
             for (key, value) in pairs { attributes[key] = value }
             self.attributes = attributes
@@ -545,12 +558,12 @@ struct TextRing {
         storage.withUnsafeMutableBufferPointer { ring in
             var copied = 0
             var at = start
+            // Copied whole, then separators blanked in place: two simple loops the compiler turns
+            // into wide ones, where one loop from a buffer that might alias the ring went a byte
+            // at a time.
+            guard let target = ring.baseAddress, let origin = source.baseAddress else { return }
             while copied < count {
                 let run = min(count - copied, ring.count - at)
-                // Copied whole, then separators blanked in place: two simple loops the compiler
-                // turns into wide ones, where one loop from a buffer that might alias the ring
-                // went a byte at a time.
-                guard let target = ring.baseAddress, let origin = source.baseAddress else { return }
                 (target + at).update(from: origin + copied, count: run)
                 for index in at..<(at + run) where ring[index] & 0xFE == 0x1E {
                     ring[index] = 0x20
