@@ -26,7 +26,7 @@ final class GRPCClientConnection: Sendable {
         self.slot = slot
         self.address = address
         self.channel = channel
-        self.executor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
+        self.executor = EventLoopTaskExecutor.on(channel.eventLoop)
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.ready = handler.ready.futureResult
         self.remotePeer = channel.remoteAddress.grpcPeerDescription

@@ -107,8 +107,9 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
 
     /// - Parameters:
     ///   - configuration: Address and limits.
-    ///   - eventLoopGroup: Loops to serve on; by default the transport runs its own group,
-    ///     sized by `ProcessorAffinity`, for as long as `listen` runs. Handlers run on these
+    ///   - eventLoopGroup: Loops to serve on; by default the process's (`ProcessEventLoops`) if
+    ///     it shares one, else a group of the transport's own, sized by `ProcessorAffinity`, for
+    ///     as long as `listen` runs. Handlers run on these
     ///     loops, so a handler that blocks (a synchronous database call waiting on a lock)
     ///     stalls its loop's connections: a group per server keeps that within one server when
     ///     several share a process (`switchyard dev`, tests). A process-wide group was tried and
@@ -165,16 +166,23 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
             state.isListening = true
             return state.descriptorsByPath
         }
-        let group = providedGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopCount ?? ProcessorAffinity.usableProcessorCount)
+        let group: any EventLoopGroup
+        let ownGroup: MultiThreadedEventLoopGroup?
+        if let given = providedGroup ?? ProcessEventLoops.shared {
+            (group, ownGroup) = (given, nil)
+        } else {
+            let own = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopCount ?? ProcessorAffinity.usableProcessorCount)
+            (group, ownGroup) = (own, own)
+        }
         do {
             try await serve(on: group, descriptorsByPath: descriptorsByPath, streamHandler: streamHandler)
         } catch {
             setAddressStopped()
-            if providedGroup == nil { try? await group.shutdownGracefully() }
+            try? await ownGroup?.shutdownGracefully()
             throw error
         }
         setAddressStopped()
-        if providedGroup == nil { try await group.shutdownGracefully() }
+        try await ownGroup?.shutdownGracefully()
     }
 
     package func beginGracefulShutdown() {
@@ -308,7 +316,7 @@ final class GRPCConnection: Sendable {
         newStreams: NewStreamQueue
     ) {
         self.channel = channel
-        self.executor = EventLoopTaskExecutor(eventLoop: channel.eventLoop)
+        self.executor = EventLoopTaskExecutor.on(channel.eventLoop)
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.newStreams = newStreams
         self.remotePeer = channel.remoteAddress.grpcPeerDescription

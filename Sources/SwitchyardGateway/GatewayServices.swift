@@ -1,6 +1,7 @@
 package import Hummingbird
 package import Logging
 import NIOCore
+import SwitchyardGRPCTransport
 package import ServiceLifecycle
 package import SwitchyardRuntime
 
@@ -57,22 +58,26 @@ package func makeGatewayServices(
         orders: ordersClient.client,
         ordersPolicy: DownstreamCallPolicy(
             defaultTimeout: configuration.requestTimeout,
-            bulkhead: Bulkhead(name: "orders", maxConcurrent: configuration.ordersMaxConcurrentCalls, maxQueued: configuration.ordersMaxConcurrentCalls * 4)
+            bulkhead: Bulkhead(name: "orders", maxConcurrent: configuration.ordersMaxConcurrentCalls, maxQueued: configuration.ordersMaxConcurrentCalls * 4),
+            timeouts: ordersClient.callTimeouts
         ),
         inventory: inventoryClient.client,
         inventoryPolicy: DownstreamCallPolicy(
             defaultTimeout: configuration.requestTimeout,
-            bulkhead: Bulkhead(name: "inventory", maxConcurrent: configuration.inventoryMaxConcurrentCalls, maxQueued: configuration.inventoryMaxConcurrentCalls * 4)
+            bulkhead: Bulkhead(name: "inventory", maxConcurrent: configuration.inventoryMaxConcurrentCalls, maxQueued: configuration.inventoryMaxConcurrentCalls * 4),
+            timeouts: inventoryClient.callTimeouts
         )
     )
     let router = makeGatewayRouter(configuration: configuration, downstreams: downstreams, logger: logger, telemetry: telemetry)
     let host = configuration.host
     let application = Application(
         router: router,
+        server: .loopBoundHTTP1(),
         configuration: .init(address: .hostname(host, port: configuration.port), serverName: "switchyard"),
         onServerRunning: { channel in
             onListening(ListeningAddress(host: host, port: channel.localAddress?.port ?? 0))
         },
+        eventLoopGroupProvider: ProcessEventLoops.shared.map { .shared($0) } ?? .singleton,
         logger: logger
     )
     return [ordersClient, inventoryClient, application]

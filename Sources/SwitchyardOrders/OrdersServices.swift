@@ -68,7 +68,8 @@ private func makeOrdersServices<Repository: OrdersRepository>(
         client: inventoryClient.client,
         policy: DownstreamCallPolicy(
             defaultTimeout: configuration.inventoryTimeout,
-            bulkhead: Bulkhead(name: "inventory", maxConcurrent: configuration.inventoryMaxConcurrentCalls, maxQueued: configuration.inventoryMaxConcurrentCalls * 4)
+            bulkhead: Bulkhead(name: "inventory", maxConcurrent: configuration.inventoryMaxConcurrentCalls, maxQueued: configuration.inventoryMaxConcurrentCalls * 4),
+            timeouts: inventoryClient.callTimeouts
         )
     )
     let releases = ReleaseQueue(reservations: reservations, logger: logger)

@@ -1,4 +1,5 @@
 import GRPCCore
+import SwitchyardGRPCTransport
 import SwitchyardRuntime
 import SwitchyardTestSupport
 import Testing
@@ -116,6 +117,23 @@ struct DeadlineTests {
             #expect(timeout <= .milliseconds(300))
             #expect(timeout > .zero)
         }
+    }
+
+    @Test("With a transport that enforces timeouts, a call's timeout goes to the transport and not to grpc-swift")
+    func transportTimeouts() async throws {
+        let transport = DownstreamCallPolicy(defaultTimeout: .seconds(2), bulkhead: Bulkhead(name: "t", maxConcurrent: 1, maxQueued: 0), timeouts: .transport)
+        let seen = try await RequestDeadline.withTimeout(.milliseconds(300)) {
+            try await transport.call(idempotent: false) { options in (options.timeout, TransportCallTimeout.current) }
+        }
+        // No CallOptions timeout: grpc-swift would start a timer task of its own for one.
+        #expect(seen.0 == nil)
+        let given = try #require(seen.1)
+        #expect(given <= .milliseconds(300) && given > .zero)
+
+        let grpcSwift = DownstreamCallPolicy(defaultTimeout: .seconds(2), bulkhead: Bulkhead(name: "g", maxConcurrent: 1, maxQueued: 0))
+        let other = try await grpcSwift.call(idempotent: false) { options in (options.timeout, TransportCallTimeout.current) }
+        #expect(other.0 == .seconds(2))
+        #expect(other.1 == nil)
     }
 }
 

@@ -60,6 +60,9 @@ package enum DownstreamTarget: Sendable {
 package final class GRPCClientService: Service, Sendable {
     package let client: GRPCClient<ErasedGRPCClientTransport>
     package let name: String
+    /// Who enforces call timeouts on this client's transport: give it to the downstream's
+    /// `DownstreamCallPolicy`.
+    package let callTimeouts: CallTimeoutEnforcement
 
     /// - Parameters:
     ///   - name: The downstream's name, for logs.
@@ -68,8 +71,10 @@ package final class GRPCClientService: Service, Sendable {
     package init(name: String, target: DownstreamTarget, transport: GRPCClientTransportKind = GRPCClientConfiguration.defaultTransport) throws {
         self.name = name
         // Every call gets a client span and carries the trace as `traceparent` metadata.
+        let transport = try ErasedGRPCClientTransport(kind: transport, target: target)
+        self.callTimeouts = transport.callTimeouts
         self.client = GRPCClient(
-            transport: try ErasedGRPCClientTransport(kind: transport, target: target),
+            transport: transport,
             interceptors: [ClientTelemetryInterceptor(serviceName: nil)]
         )
     }

@@ -83,6 +83,15 @@ package struct ErasedGRPCClientTransport: ClientTransport {
         }
     }
 
+    /// Who should enforce the timeouts of calls on this transport: the Switchyard transport
+    /// does it itself, more cheaply than grpc-swift's executor (see `TransportCallTimeout`).
+    package var callTimeouts: CallTimeoutEnforcement {
+        switch wrapped {
+        case .switchyard: .transport
+        case .grpcNIO: .grpcSwift
+        }
+    }
+
     package var retryThrottle: RetryThrottle? {
         switch wrapped {
         case .switchyard(let transport): transport.retryThrottle

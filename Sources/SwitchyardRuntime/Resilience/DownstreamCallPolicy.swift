@@ -1,5 +1,6 @@
 import Foundation
 package import GRPCCore
+import SwitchyardGRPCTransport
 
 /// How this process calls one downstream service: how long a call may take when no request
 /// deadline says otherwise, how idempotent calls are retried, and the bulkhead that bounds
@@ -16,18 +17,31 @@ package struct DownstreamCallPolicy: Sendable {
     /// How idempotent calls are retried; `nil` disables retries.
     package var retry: RetryBackoff?
     package let bulkhead: Bulkhead
+    /// Who enforces a call's timeout.
+    package var timeouts: CallTimeoutEnforcement
 
-    package init(defaultTimeout: Duration = .seconds(2), retry: RetryBackoff? = .standard, bulkhead: Bulkhead) {
+    package init(
+        defaultTimeout: Duration = .seconds(2),
+        retry: RetryBackoff? = .standard,
+        bulkhead: Bulkhead,
+        timeouts: CallTimeoutEnforcement = .grpcSwift
+    ) {
         self.defaultTimeout = defaultTimeout
         self.retry = retry
         self.bulkhead = bulkhead
+        self.timeouts = timeouts
     }
 
-    /// The call options for one attempt: what is left of the request deadline (or the
-    /// default timeout), failing fast when the downstream cannot be reached.
+    /// What is left of the request deadline, or the default timeout outside one.
+    package func timeout() -> Duration {
+        RequestDeadline.remaining.map { min($0, defaultTimeout) } ?? defaultTimeout
+    }
+
+    /// The call options for one attempt: its timeout (when grpc-swift enforces it), failing
+    /// fast when the downstream cannot be reached.
     package func options() -> CallOptions {
         var options = CallOptions.defaults
-        options.timeout = RequestDeadline.remaining.map { min($0, defaultTimeout) } ?? defaultTimeout
+        if timeouts == .grpcSwift { options.timeout = timeout() }
         options.waitForReady = false
         return options
     }
@@ -61,7 +75,12 @@ package struct DownstreamCallPolicy: Sendable {
                 if let remaining = RequestDeadline.remaining, remaining <= .zero {
                     throw RPCError(code: .deadlineExceeded, message: "the deadline passed before the call to \(bulkhead.name) could start")
                 }
-                return try await body(options())
+                switch timeouts {
+                case .grpcSwift:
+                    return try await body(options())
+                case .transport:
+                    return try await TransportCallTimeout.$current.withValue(timeout()) { try await body(options()) }
+                }
             }
         } catch let error as BulkheadError {
             switch error {
@@ -70,6 +89,16 @@ package struct DownstreamCallPolicy: Sendable {
             }
         }
     }
+}
+
+/// Who enforces a downstream call's timeout. Either way the call carries `grpc-timeout` and
+/// fails with DEADLINE_EXCEEDED when it runs out.
+package enum CallTimeoutEnforcement: Sendable {
+    /// grpc-swift's client executor, from `CallOptions.timeout`: a timer task per call. For
+    /// transports that do not enforce timeouts themselves (grpc-nio).
+    case grpcSwift
+    /// The Switchyard transport, from `TransportCallTimeout`: one sweep per connection.
+    case transport
 }
 
 /// Exponential backoff with full jitter, as gRPC's retry design (A6) specifies.
