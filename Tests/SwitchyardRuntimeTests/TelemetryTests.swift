@@ -207,6 +207,31 @@ struct TelemetryTests {
         ])
     }
 
+    @Test("Shared attributes are kept and read back like a span's own, exact to the byte; a span's own pair wins over a shared one")
+    func sharedAttributes() throws {
+        let (tracer, store) = tracer()
+        let shared = SharedSpanAttributes(["rpc.system": "grpc", "odd\u{1F}key": "a\u{1E}b", "count": 3, "rpc.method": "Get"])
+        let span = tracer.startSpan("call", context: .topLevel, ofKind: .client)
+        span.setAttributes(shared)
+        span.setAttribute("rpc.method", "Override")
+        span.setAttribute("rpc.grpc.status_code", 0)
+        #expect(span.attributes.get("rpc.system") == .string("grpc"))
+        #expect(span.attributes.get("count") == .int64(3))
+        #expect(span.attributes.get("rpc.method") == .string("Override"))
+        span.end()
+        // Another span with the same shared attributes, and one with none: nothing leaks between them.
+        let second = tracer.startSpan("second", context: .topLevel, ofKind: .client)
+        second.setAttributes(shared)
+        second.end()
+        let third = tracer.startSpan("third", context: .topLevel, ofKind: .client)
+        third.end()
+        let spans = store.allSpans
+        #expect(spans.count == 3)
+        #expect(spans[0].attributes == ["rpc.system": "grpc", "odd key": "a b", "count": "3", "rpc.method": "Override", "rpc.grpc.status_code": "0"])
+        #expect(spans[1].attributes == ["rpc.system": "grpc", "odd key": "a b", "count": "3", "rpc.method": "Get"])
+        #expect(spans[2].attributes.isEmpty)
+    }
+
     @Test("Spans whose text newer spans overwrote are dropped whole, never returned torn; one huge span is cut, not lost")
     func textRingWraps() throws {
         // Ten records but text for only about four of these spans (the text ring has room for

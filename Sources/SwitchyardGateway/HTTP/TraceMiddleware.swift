@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Instrumentation
+import Synchronization
 import SwitchyardRuntime
 import Tracing
 
@@ -15,17 +16,16 @@ import Tracing
 /// gateway's time, and it cannot put the trace on error responses.
 struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Read once: servers are made after the process bootstrapped its tracer.
-    let tracer = InstrumentationSystem.tracer
+    let spans = SpanStarter()
     let entryPoint = InstrumentationContext.entryPoint(of: "gateway")
+    let routes = RouteSpanDetails()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var parent = entryPoint
-        tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        spans.tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let method = request.method.rawValue
-        let span = tracer.startSpan(method, context: parent, ofKind: .server)
-        if span.isRecording {
-            span.setAttributes(["http.request.method": .string(method), "url.path": .string(request.uri.path)])
-        }
+        let span = spans.start(method, context: parent, ofKind: .server)
+        if span.isRecording { span.setAttribute("url.path", .string(request.uri.path)) }
         var response: Response
         do {
             response = try await InstrumentationContext.$current.withValue(span.context) { try await next(request, context) }
@@ -39,22 +39,56 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
         finish(span, route: context.endpointPath, method: method, status: Int(response.status.code))
-        span.injectTraceHeaders(into: &response.headers, using: TraceResponseInjector(), tracer: tracer)
+        span.injectTraceHeaders(into: &response.headers, using: TraceResponseInjector(), tracer: spans.tracer)
         return response
     }
 
-    private func finish(_ span: any Tracing.Span, route: String?, method: String, status: Int) {
+    private func finish(_ span: TracedSpan, route: String?, method: String, status: Int) {
         // With tracing off the span records nothing: its name and attributes are not worth building.
         if span.isRecording {
             if let route {
-                span.operationName = "\(method) \(route)"
-                span.setAttributes(["http.route": .string(route), "http.response.status_code": .int64(Int64(status))])
+                let details = routes.details(method: method, route: route)
+                span.setOperationName(details.spanName)
+                span.setAttributes(details.attributes)
             } else {
-                span.setAttribute("http.response.status_code", .int64(Int64(status)))
+                span.setAttribute("http.request.method", .string(method))
             }
+            span.setAttribute("http.response.status_code", .int64(Int64(status)))
             if status >= 500 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(status)")) }
         }
         span.end()
+    }
+}
+
+/// Each route's span name (`GET /orders`) and its `http.request.method` and `http.route`
+/// attributes, made on its first request rather than on every one.
+final class RouteSpanDetails: Sendable {
+    struct Details: Sendable {
+        let spanName: String
+        let attributes: SharedSpanAttributes
+    }
+
+    private struct Key: Hashable {
+        let method: String
+        let route: String
+    }
+
+    /// Routes are the router's, but methods are whatever a client sends: past this many pairs,
+    /// details are made per request rather than kept.
+    static let capacity = 256
+    private let byRoute = Mutex<[Key: Details]>([:])
+
+    func details(method: String, route: String) -> Details {
+        let key = Key(method: method, route: route)
+        if let known = byRoute.withLock({ $0[key] }) { return known }
+        let details = Details(
+            spanName: "\(method) \(route)",
+            attributes: SharedSpanAttributes(["http.request.method": .string(method), "http.route": .string(route)])
+        )
+        byRoute.withLock { table in
+            if table.count < Self.capacity { table[key] = details }
+        }
+        return details
     }
 }
 

@@ -1,4 +1,5 @@
 import Instrumentation
+import Synchronization
 import Tracing
 
 /// Spans for a repository's work on its database, named `<operation> <collection>`
@@ -9,16 +10,18 @@ package struct DatabaseSpans: Sendable {
     package let system: String
     /// The table family the repository owns (`orders`, `stock`, `shipments`).
     package let collection: String
-    private let tracer: any Tracer
+    private let spans: SpanStarter
     /// False when tracing is off: then no span is started at all, not even a no-op one with
     /// a name built for nothing.
     private let tracing: Bool
+    private let operations: OperationSpanDetails
 
     package init(system: String, collection: String) {
         self.system = system
         self.collection = collection
-        self.tracer = InstrumentationSystem.tracer
-        self.tracing = !(tracer is NoOpTracer)
+        self.spans = SpanStarter()
+        self.tracing = !spans.isOff
+        self.operations = OperationSpanDetails(system: system, collection: collection)
     }
 
     /// Runs `body` in a client span for `operation`, when it is part of a request or an event:
@@ -26,12 +29,9 @@ package struct DatabaseSpans: Sendable {
     /// seconds and crowd out the traces someone wants to read.
     package func run<Result>(_ operation: String, _ body: () async throws -> Result) async throws -> Result {
         guard tracing, let parent = InstrumentationContext.current else { return try await body() }
-        let span = tracer.startSpan("\(operation) \(collection)", context: parent, ofKind: .client)
-        if span.isRecording {
-            span.setAttributes([
-                "db.system.name": .string(system), "db.operation.name": .string(operation), "db.collection.name": .string(collection),
-            ])
-        }
+        let details = operations.details(of: operation)
+        let span = spans.start(details.spanName, context: parent, ofKind: .client)
+        if span.isRecording { span.setAttributes(details.attributes) }
         // Not made current: nothing inside a repository call starts spans of its own, and a
         // task-local binding per database call is a cost worth not paying.
         do {
@@ -44,5 +44,35 @@ package struct DatabaseSpans: Sendable {
             span.end()
             throw error
         }
+    }
+}
+
+/// Each operation's span name (`insert orders`) and `db.*` attributes, made on its first call
+/// rather than on every one. A repository names a handful of operations, all in code.
+private final class OperationSpanDetails: Sendable {
+    struct Details: Sendable {
+        let spanName: String
+        let attributes: SharedSpanAttributes
+    }
+
+    let system: String
+    let collection: String
+    private let byOperation = Mutex<[String: Details]>([:])
+
+    init(system: String, collection: String) {
+        self.system = system
+        self.collection = collection
+    }
+
+    func details(of operation: String) -> Details {
+        if let known = byOperation.withLock({ $0[operation] }) { return known }
+        let details = Details(
+            spanName: "\(operation) \(collection)",
+            attributes: SharedSpanAttributes([
+                "db.system.name": .string(system), "db.operation.name": .string(operation), "db.collection.name": .string(collection),
+            ])
+        )
+        byOperation.withLock { $0[operation] = details }
+        return details
     }
 }

@@ -16,6 +16,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     let tracer = InstrumentationSystem.tracer
     /// The tracer when it is the in-memory one, which starts a call's span in one step.
     let recentTraces = InstrumentationSystem.tracer as? RecentTracesTracer
+    let methods = MethodSpanDetails()
 
     init(serviceName: String) {
         self.entryPoint = .entryPoint(of: serviceName)
@@ -28,16 +29,17 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     ) async throws -> StreamingServerResponse<Output> {
         // A call is where a trace enters this service: start from the caller's context only.
         let headers = IncomingTraceHeaders(request.metadata)
-        let name = FinishOnce.spanName(context.descriptor)
-        let span: any Tracing.Span
+        let method = methods.details(of: context.descriptor)
+        let name = method.spanName
+        let span: TracedSpan
         if let recentTraces {
-            span = recentTraces.startSpan(name, continuing: headers, from: entryPoint, ofKind: .server)
+            span = TracedSpan(recentTraces.startSpan(name, continuing: headers, from: entryPoint, ofKind: .server))
         } else {
             var parent = entryPoint
             tracer.extract(headers, into: &parent, using: IncomingTraceHeadersExtractor())
-            span = tracer.startSpan(name, context: parent, ofKind: .server)
+            span = TracedSpan(tracer.startSpan(name, context: parent, ofKind: .server))
         }
-        let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .server, durations: durations)
+        let call = FinishOnce.started(span, descriptor: context.descriptor, attributes: method.attributes, kind: .server, durations: durations)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) {
                 try await next(request, context)
@@ -76,7 +78,8 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
 struct ClientTelemetryInterceptor: ClientInterceptor {
     let serviceName: String?
     let durations = CallDurationMetrics(label: "rpc.client.call.duration")
-    let tracer = InstrumentationSystem.tracer
+    let spans = SpanStarter()
+    let methods = MethodSpanDetails()
 
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingClientRequest<Input>,
@@ -85,10 +88,11 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
     ) async throws -> StreamingClientResponse<Output> {
         var parent = InstrumentationContext.current ?? .topLevel
         if parent.serviceName == nil, let serviceName { parent.serviceName = serviceName }
-        let span = tracer.startSpan(FinishOnce.spanName(context.descriptor), context: parent, ofKind: .client)
-        let call = FinishOnce.started(span, descriptor: context.descriptor, kind: .client, durations: durations)
+        let method = methods.details(of: context.descriptor)
+        let span = spans.start(method.spanName, context: parent, ofKind: .client)
+        let call = FinishOnce.started(span, descriptor: context.descriptor, attributes: method.attributes, kind: .client, durations: durations)
         var request = request
-        span.injectTraceHeaders(into: &request.metadata, using: MetadataInjector(), tracer: tracer)
+        span.injectTraceHeaders(into: &request.metadata, using: MetadataInjector(), tracer: spans.tracer)
         do {
             var response = try await next(request, context)
             switch response.accepted {
@@ -108,7 +112,7 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
 
 /// Ends a call's span and records its duration exactly once, whichever path sees the end.
 final class FinishOnce: Sendable {
-    private let span: any Tracing.Span
+    private let span: TracedSpan
     /// Read once: with tracing off the span records nothing, and its attributes are not worth
     /// building.
     private let recording: Bool
@@ -118,30 +122,22 @@ final class FinishOnce: Sendable {
     private let started = ContinuousClock.now
     private let finished = Atomic<Bool>(false)
 
-    /// Gives `span`, just started for a call to `descriptor` and named after its method
-    /// (`spanName`), the OpenTelemetry RPC attributes; the call's end records its duration in
-    /// `durations`.
-    static func started(_ span: any Tracing.Span, descriptor: MethodDescriptor, kind: SpanKind, durations: CallDurationMetrics) -> FinishOnce {
+    /// Gives `span`, just started for a call to `descriptor` and named after its method, the
+    /// method's OpenTelemetry RPC attributes (`MethodSpanDetails`); the call's end records its
+    /// duration in `durations`.
+    static func started(
+        _ span: TracedSpan,
+        descriptor: MethodDescriptor,
+        attributes: SharedSpanAttributes,
+        kind: SpanKind,
+        durations: CallDurationMetrics
+    ) -> FinishOnce {
         let recording = span.isRecording
-        if recording {
-            span.setAttributes(["rpc.system": "grpc", "rpc.service": .string(descriptor.service.fullyQualifiedService), "rpc.method": .string(descriptor.method)])
-        }
+        if recording { span.setAttributes(attributes) }
         return FinishOnce(span: span, recording: recording, kind: kind, descriptor: descriptor, durations: durations)
     }
 
-    /// `orders.Orders/GetOrder`, built in one allocation (`fullyQualifiedMethod` interpolates
-    /// the service descriptor through `String(describing:)`).
-    static func spanName(_ descriptor: MethodDescriptor) -> String {
-        let service = descriptor.service.fullyQualifiedService
-        var name = ""
-        name.reserveCapacity(service.utf8.count + 1 + descriptor.method.utf8.count)
-        name.append(service)
-        name.append("/")
-        name.append(descriptor.method)
-        return name
-    }
-
-    private init(span: any Tracing.Span, recording: Bool, kind: SpanKind, descriptor: MethodDescriptor, durations: CallDurationMetrics) {
+    private init(span: TracedSpan, recording: Bool, kind: SpanKind, descriptor: MethodDescriptor, durations: CallDurationMetrics) {
         self.span = span
         self.recording = recording
         self.kind = kind
@@ -207,5 +203,32 @@ struct FinishingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendabl
 
     func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: base.makeAsyncIterator(), call: call)
+    }
+}
+
+/// Each method's span name (`orders.Orders/GetOrder`) and `rpc.*` attributes, made on its first
+/// call rather than on every one.
+final class MethodSpanDetails: Sendable {
+    struct Details: Sendable {
+        let spanName: String
+        let attributes: SharedSpanAttributes
+    }
+
+    /// More methods than any service here has; past it, details are made per call rather than
+    /// kept, so a peer naming endless methods cannot grow the table.
+    static let capacity = 256
+    private let byMethod = Mutex<[MethodDescriptor: Details]>([:])
+
+    func details(of descriptor: MethodDescriptor) -> Details {
+        if let known = byMethod.withLock({ $0[descriptor] }) { return known }
+        let service = descriptor.service.fullyQualifiedService
+        let details = Details(
+            spanName: "\(service)/\(descriptor.method)",
+            attributes: SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)])
+        )
+        byMethod.withLock { table in
+            if table.count < Self.capacity { table[descriptor] = details }
+        }
+        return details
     }
 }

@@ -34,6 +34,13 @@ package struct RecentTracesTracer: Tracer {
         return makeSpan(operationName, kind: kind, context: parentContext, parent: parentContext.spanIdentity, start: instant().nanosecondsSinceEpoch)
     }
 
+    /// What `startSpan(_:context:ofKind:)` starts, called on this type directly: the protocol's
+    /// entry point, through `any Tracer` with its autoclosures and generic instant, costs about
+    /// as much again as making the span (see `SpanStarter`).
+    package func startSpan(_ operationName: String, parent: InstrumentationContext, ofKind kind: SpanKind) -> RecordingSpan {
+        makeSpan(operationName, kind: kind, context: parent, parent: parent.spanIdentity, start: DefaultTracerClock.now.nanosecondsSinceEpoch)
+    }
+
     /// The span a call or request entering a service starts: what `extract` and then
     /// `startSpan` make, with the context written once instead of twice (each write copies
     /// the context's dictionary, a measurable share of what a traced call costs).
@@ -146,6 +153,8 @@ package final class RecordingSpan: Tracing.Span {
         /// In the order set, a key at most once: a few pairs in an array cost one allocation
         /// and no hashing, where `SpanAttributes` is a dictionary.
         var attributes: [KeptAttribute] = []
+        /// Attributes shared with other spans (`SharedSpanAttributes`), before `attributes`.
+        var shared: SharedSpanAttributes?
         var error: String?
         var ended = false
 
@@ -223,6 +232,7 @@ package final class RecordingSpan: Tracing.Span {
         get {
             state.withLock { state in
                 var attributes = SpanAttributes()
+                for attribute in state.shared?.pairs ?? [] { attributes[attribute.key] = attribute.value.attribute }
                 for attribute in state.attributes { attributes[attribute.key] = attribute.value.attribute }
                 return attributes
             }
@@ -230,8 +240,17 @@ package final class RecordingSpan: Tracing.Span {
         set {
             var pairs: [KeptAttribute] = []
             newValue.forEach { key, value in pairs.append(KeptAttribute(key: key, value: value)) }
-            state.withLock { $0.attributes = pairs }
+            state.withLock { state in
+                state.shared = nil
+                state.attributes = pairs
+            }
         }
+    }
+
+    /// Gives the span attributes it shares with others (see `Span.setAttributes(_:)`); a pair
+    /// set on the span itself wins over a shared one with the same key.
+    package func setAttributes(_ shared: SharedSpanAttributes) {
+        state.withLock { $0.shared = shared }
     }
 
     /// Sets one attribute in place. The protocol's `span.attributes[…] = …` reads every
@@ -281,16 +300,35 @@ package final class RecordingSpan: Tracing.Span {
                 name: state.operationName,
                 service: service,
                 error: state.error,
+                shared: state.shared,
                 attributes: state.attributes
             )
             state.attributes = []
+            state.shared = nil
         }
+    }
+}
+
+/// Attributes that many spans carry alike (a gRPC method's `rpc.*`, a repository operation's
+/// `db.*`), made once. A span given them keeps a reference, and the store copies their text in
+/// one run; set pair by pair, every span would copy, convert and render each of them again.
+package final class SharedSpanAttributes: Sendable {
+    let pairs: [KeptAttribute]
+    /// The pairs as the store keeps a span's attributes (`key US value RS` each).
+    let text: [UInt8]
+
+    package init(_ pairs: KeyValuePairs<String, SpanAttribute>) {
+        let kept = pairs.map { KeptAttribute(key: $0.key, value: $0.value) }
+        var ring = TextRing(capacity: RecentTraceStore.maximumTextPerSpan)
+        ring.appendAttributes(kept, limit: RecentTraceStore.maximumTextPerSpan)
+        self.pairs = kept
+        self.text = ring.bytes(from: 0, count: ring.written) ?? []
     }
 }
 
 /// One attribute of a span. A struct rather than a tuple: arrays of tuples holding an enum
 /// copy through the runtime's generic tuple witnesses, a measurable cost per span.
-struct KeptAttribute {
+struct KeptAttribute: Sendable {
     var key: String
     var value: KeptValue
 
@@ -304,7 +342,7 @@ struct KeptAttribute {
 /// flags) held directly, 17 bytes, anything else boxed. `SpanAttribute` itself is a 41-byte
 /// enum with an existential case, which every copy, move and destruction of an attribute went
 /// through the runtime's value witnesses for.
-enum KeptValue {
+enum KeptValue: Sendable {
     case string(String)
     case int(Int64)
     case bool(Bool)
@@ -339,15 +377,89 @@ final class OtherAttribute: Sendable {
     }
 }
 
-extension Tracing.Span {
+/// Starts the spans of a hot path (gateway, gRPC interceptors, database) on the process's
+/// tracer, read once: on the in-memory tracer directly when it is that one.
+package struct SpanStarter: Sendable {
+    package let tracer: any Tracer
+    /// `tracer`, when it is the in-memory one.
+    package let recentTraces: RecentTracesTracer?
+
+    /// The process's tracer: make starters after the process bootstrapped it.
+    package init(tracer: any Tracer = InstrumentationSystem.tracer) {
+        self.tracer = tracer
+        self.recentTraces = tracer as? RecentTracesTracer
+    }
+
+    /// Whether tracing is off (no span records anything).
+    package var isOff: Bool { tracer is NoOpTracer }
+
+    package func start(_ operationName: String, context: InstrumentationContext, ofKind kind: SpanKind) -> TracedSpan {
+        if let recentTraces {
+            TracedSpan(recentTraces.startSpan(operationName, parent: context, ofKind: kind))
+        } else {
+            TracedSpan(tracer.startSpan(operationName, context: context, ofKind: kind))
+        }
+    }
+}
+
+/// A span as the hot paths (gateway, gRPC interceptors, database) hold it: with the
+/// `RecordingSpan` it is, when it is one, found once. `any Span` is not class-bound, so every
+/// `as? RecordingSpan` is a runtime cast, and a traced GET made about ten of them.
+package struct TracedSpan: Sendable {
+    package let span: any Tracing.Span
+    /// `span`, when the in-memory tracer made it.
+    package let recording: RecordingSpan?
+
+    package init(_ span: any Tracing.Span) {
+        self.span = span
+        self.recording = span as? RecordingSpan
+    }
+
+    package init(_ span: RecordingSpan) {
+        self.span = span
+        self.recording = span
+    }
+
+    package var isRecording: Bool { recording?.isRecording ?? span.isRecording }
+
+    package var context: InstrumentationContext { recording?.context ?? span.context }
+
+    package func setOperationName(_ name: String) {
+        if let recording { recording.operationName = name } else { span.operationName = name }
+    }
+
     /// Sets one attribute, in place when the span is ours (see `RecordingSpan.setAttribute`);
     /// nothing for a span that records nothing (a no-op span's `attributes` would build a
     /// dictionary only to drop it).
     package func setAttribute(_ name: String, _ value: SpanAttribute) {
-        if let recording = self as? RecordingSpan {
+        if let recording {
             recording.setAttribute(name, value)
-        } else if isRecording {
-            attributes.set(name, value: value)
+        } else if span.isRecording {
+            span.attributes.set(name, value: value)
+        }
+    }
+
+    /// Sets several attributes, in place when the span is ours; a new span's attributes are set
+    /// with this, where `span.attributes = [...]` would build a dictionary to copy them from.
+    package func setAttributes(_ pairs: KeyValuePairs<String, SpanAttribute>) {
+        if let recording {
+            recording.setAttributes(pairs)
+        } else if span.isRecording {
+            var attributes = span.attributes
+            for (key, value) in pairs { attributes[key] = value }
+            span.attributes = attributes
+        }
+    }
+
+    /// Gives the span attributes shared with other spans: by reference when the span is ours,
+    /// pair by pair otherwise.
+    package func setAttributes(_ shared: SharedSpanAttributes) {
+        if let recording {
+            recording.setAttributes(shared)
+        } else if span.isRecording {
+            var attributes = span.attributes
+            for pair in shared.pairs { attributes[pair.key] = pair.value.attribute }
+            span.attributes = attributes
         }
     }
 
@@ -355,25 +467,29 @@ extension Tracing.Span {
     /// ours (`RecordingSpan.injectTraceHeaders`), through `tracer` from its context otherwise.
     package func injectTraceHeaders<Carrier, Inject: Injector>(into carrier: inout Carrier, using injector: Inject, tracer: any Tracer)
     where Inject.Carrier == Carrier {
-        if let recording = self as? RecordingSpan {
+        if let recording {
             recording.injectTraceHeaders(into: &carrier, using: injector)
         } else {
-            tracer.inject(context, into: &carrier, using: injector)
+            tracer.inject(span.context, into: &carrier, using: injector)
         }
     }
+
+    package func setStatus(_ status: SpanStatus) { span.setStatus(status) }
+
+    package func recordError(_ error: any Error) { span.recordError(error) }
+
+    package func end() { span.end() }
 }
 
 extension Tracing.Span {
-    /// Sets several attributes, in place when the span is ours; a new span's attributes are set
-    /// with this, where `span.attributes = [...]` would build a dictionary to copy them from.
+    /// `TracedSpan.setAttribute`, for code that holds a span once or twice.
+    package func setAttribute(_ name: String, _ value: SpanAttribute) {
+        TracedSpan(self).setAttribute(name, value)
+    }
+
+    /// `TracedSpan.setAttributes`, for code that holds a span once or twice.
     package func setAttributes(_ pairs: KeyValuePairs<String, SpanAttribute>) {
-        if let recording = self as? RecordingSpan {
-            recording.setAttributes(pairs)
-        } else if isRecording {
-            var attributes = self.attributes
-            for (key, value) in pairs { attributes[key] = value }
-            self.attributes = attributes
-        }
+        TracedSpan(self).setAttributes(pairs)
     }
 }
 
@@ -439,6 +555,7 @@ package final class RecentTraceStore: Sendable {
         name: String,
         service: String?,
         error: String?,
+        shared: SharedSpanAttributes? = nil,
         attributes: [KeptAttribute]
     ) {
         storage.withLock { storage in
@@ -450,12 +567,8 @@ package final class RecentTraceStore: Sendable {
             storage.text.append(TextRing.record, limit: limit)
             storage.text.append(error ?? "", limit: limit)
             storage.text.append(TextRing.record, limit: limit)
-            for attribute in attributes {
-                storage.text.append(attribute.key, limit: limit)
-                storage.text.append(TextRing.unit, limit: limit)
-                storage.text.append(attribute.value, limit: limit)
-                storage.text.append(TextRing.record, limit: limit)
-            }
+            if let shared { storage.text.appendRendered(shared.text, limit: limit) }
+            storage.text.appendAttributes(attributes, limit: limit)
             storage.records[storage.nextRecord] = Record(
                 traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, kind: kind, hasError: error != nil,
                 start: start, end: end, textStart: textStart, textCount: storage.text.written - textStart
@@ -549,9 +662,26 @@ struct TextRing {
         text.withUTF8 { append($0, limit: limit) }
     }
 
+    /// Appends `key US value RS` per attribute.
+    mutating func appendAttributes(_ attributes: [KeptAttribute], limit: Int) {
+        for attribute in attributes {
+            append(attribute.key, limit: limit)
+            append(TextRing.unit, limit: limit)
+            append(attribute.value, limit: limit)
+            append(TextRing.record, limit: limit)
+        }
+    }
+
+    /// Appends text rendered by another ring (`SharedSpanAttributes`): its separators are
+    /// meant, and kept.
+    mutating func appendRendered(_ rendered: [UInt8], limit: Int) {
+        rendered.withUnsafeBufferPointer { append($0, limit: limit, blankingSeparators: false) }
+    }
+
     /// Appends bytes in at most two runs (the ring wraps once at most per call, since no field
-    /// is longer than the ring), separators turned into spaces, stopping at `limit`.
-    private mutating func append(_ source: UnsafeBufferPointer<UInt8>, limit: Int) {
+    /// is longer than the ring), separators turned into spaces unless told otherwise, stopping
+    /// at `limit`.
+    private mutating func append(_ source: UnsafeBufferPointer<UInt8>, limit: Int, blankingSeparators: Bool = true) {
         let count = min(source.count, max(0, limit - written), storage.count)
         guard count > 0 else { return }
         let start = position
@@ -565,8 +695,10 @@ struct TextRing {
             while copied < count {
                 let run = min(count - copied, ring.count - at)
                 (target + at).update(from: origin + copied, count: run)
-                for index in at..<(at + run) where ring[index] & 0xFE == 0x1E {
-                    ring[index] = 0x20
+                if blankingSeparators {
+                    for index in at..<(at + run) where ring[index] & 0xFE == 0x1E {
+                        ring[index] = 0x20
+                    }
                 }
                 copied += run
                 at += run
