@@ -21,10 +21,8 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes = RouteSpanDetails()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var parent = entryPoint
-        spans.tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
         let method = request.method.rawValue
-        let span = spans.start(method, context: parent, ofKind: .server)
+        let span = spans.start(method, continuing: IncomingTraceHeaders(request.headers), from: entryPoint, ofKind: .server)
         if span.isRecording { span.setAttribute("url.path", .string(request.uri.path)) }
         var response: Response
         do {
@@ -92,19 +90,17 @@ final class RouteSpanDetails: Sendable {
     }
 }
 
-/// Trace context from HTTP request headers.
-struct HTTPFieldsExtractor: Extractor {
-    static let traceparent = HTTPField.Name(TraceHeaders.traceparent)
-    static let tracestate = HTTPField.Name(TraceHeaders.tracestate)
+extension IncomingTraceHeaders {
+    /// Made once: making a field name validates it.
+    private static let traceparentName = HTTPField.Name(TraceHeaders.traceparent)
+    private static let tracestateName = HTTPField.Name(TraceHeaders.tracestate)
 
-    func extract(key: String, from carrier: HTTPFields) -> String? {
-        // The two names every request is asked for are made once: making one validates it.
-        let name = switch key {
-        case TraceHeaders.traceparent: Self.traceparent
-        case TraceHeaders.tracestate: Self.tracestate
-        default: HTTPField.Name(key)
-        }
-        return name.flatMap { carrier[$0] }
+    /// The W3C trace headers of an HTTP request.
+    init(_ fields: HTTPFields) {
+        self.init(
+            traceparent: Self.traceparentName.flatMap { fields[$0] },
+            tracestate: Self.tracestateName.flatMap { fields[$0] }
+        )
     }
 }
 

@@ -13,9 +13,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     let durations = CallDurationMetrics(label: "rpc.server.call.duration")
     /// Read once: `InstrumentationSystem.tracer` takes a lock each time, and servers are made
     /// after the process bootstrapped its tracer.
-    let tracer = InstrumentationSystem.tracer
-    /// The tracer when it is the in-memory one, which starts a call's span in one step.
-    let recentTraces = InstrumentationSystem.tracer as? RecentTracesTracer
+    let spans = SpanStarter()
     let methods = MethodSpanDetails()
 
     init(serviceName: String) {
@@ -31,14 +29,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
         let headers = IncomingTraceHeaders(request.metadata)
         let method = methods.details(of: context.descriptor)
         let name = method.spanName
-        let span: TracedSpan
-        if let recentTraces {
-            span = TracedSpan(recentTraces.startSpan(name, continuing: headers, from: entryPoint, ofKind: .server))
-        } else {
-            var parent = entryPoint
-            tracer.extract(headers, into: &parent, using: IncomingTraceHeadersExtractor())
-            span = TracedSpan(tracer.startSpan(name, context: parent, ofKind: .server))
-        }
+        let span = spans.start(name, continuing: headers, from: entryPoint, ofKind: .server)
         let call = FinishOnce.started(span, descriptor: context.descriptor, attributes: method.attributes, kind: .server, durations: durations)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) {
@@ -87,7 +78,7 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
         next: (StreamingClientRequest<Input>, ClientContext) async throws -> StreamingClientResponse<Output>
     ) async throws -> StreamingClientResponse<Output> {
         var parent = InstrumentationContext.current ?? .topLevel
-        if parent.serviceName == nil, let serviceName { parent.serviceName = serviceName }
+        if let serviceName, parent.serviceName == nil { parent.serviceName = serviceName }
         let method = methods.details(of: context.descriptor)
         let span = spans.start(method.spanName, context: parent, ofKind: .client)
         let call = FinishOnce.started(span, descriptor: context.descriptor, attributes: method.attributes, kind: .client, durations: durations)

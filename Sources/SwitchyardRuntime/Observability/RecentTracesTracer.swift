@@ -283,7 +283,15 @@ package final class RecordingSpan: Tracing.Span {
     package func addLink(_ link: SpanLink) {}
 
     package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
-        let end = instant().nanosecondsSinceEpoch
+        end(nanoseconds: instant().nanosecondsSinceEpoch)
+    }
+
+    /// Ends the span now: `end()` without the protocol's generic instant and autoclosure.
+    package func end() {
+        end(nanoseconds: DefaultTracerClock.now.nanosecondsSinceEpoch)
+    }
+
+    private func end(nanoseconds end: UInt64) {
         // Recorded under the span's own lock (never contended: a span ends once, and nothing
         // takes the two locks the other way round), straight from its state rather than
         // moved out into a tuple first; the span keeps nothing once it has ended.
@@ -393,6 +401,19 @@ package struct SpanStarter: Sendable {
     /// Whether tracing is off (no span records anything).
     package var isOff: Bool { tracer is NoOpTracer }
 
+    /// Starts the span of a call or request entering a service, continuing the caller's trace
+    /// from its W3C headers (a malformed `traceparent` starts a new trace): in one step on the
+    /// in-memory tracer (`RecentTracesTracer.startSpan(_:continuing:from:ofKind:)`), through
+    /// `extract` and `startSpan` otherwise.
+    package func start(_ operationName: String, continuing headers: IncomingTraceHeaders, from entryPoint: InstrumentationContext, ofKind kind: SpanKind) -> TracedSpan {
+        if let recentTraces {
+            return TracedSpan(recentTraces.startSpan(operationName, continuing: headers, from: entryPoint, ofKind: kind))
+        }
+        var parent = entryPoint
+        tracer.extract(headers, into: &parent, using: IncomingTraceHeadersExtractor())
+        return TracedSpan(tracer.startSpan(operationName, context: parent, ofKind: kind))
+    }
+
     package func start(_ operationName: String, context: InstrumentationContext, ofKind kind: SpanKind) -> TracedSpan {
         if let recentTraces {
             TracedSpan(recentTraces.startSpan(operationName, parent: context, ofKind: kind))
@@ -406,21 +427,38 @@ package struct SpanStarter: Sendable {
 /// `RecordingSpan` it is, when it is one, found once. `any Span` is not class-bound, so every
 /// `as? RecordingSpan` is a runtime cast, and a traced GET made about ten of them.
 package struct TracedSpan: Sendable {
-    package let span: any Tracing.Span
-    /// `span`, when the in-memory tracer made it.
-    package let recording: RecordingSpan?
+    private enum Kind: Sendable {
+        case recording(RecordingSpan)
+        case other(any Tracing.Span)
+    }
+
+    private let kind: Kind
 
     package init(_ span: any Tracing.Span) {
-        self.span = span
-        self.recording = span as? RecordingSpan
+        if let recording = span as? RecordingSpan {
+            self.kind = .recording(recording)
+        } else {
+            self.kind = .other(span)
+        }
     }
 
     package init(_ span: RecordingSpan) {
-        self.span = span
-        self.recording = span
+        self.kind = .recording(span)
     }
 
-    package var isRecording: Bool { recording?.isRecording ?? span.isRecording }
+    /// The span, when the in-memory tracer made it.
+    package var recording: RecordingSpan? {
+        if case .recording(let recording) = kind { recording } else { nil }
+    }
+
+    package var span: any Tracing.Span {
+        switch kind {
+        case .recording(let recording): recording
+        case .other(let span): span
+        }
+    }
+
+    package var isRecording: Bool { span.isRecording }
 
     package var context: InstrumentationContext { recording?.context ?? span.context }
 
@@ -435,7 +473,9 @@ package struct TracedSpan: Sendable {
         if let recording {
             recording.setAttribute(name, value)
         } else if span.isRecording {
-            span.attributes.set(name, value: value)
+            var attributes = span.attributes
+            attributes.set(name, value: value)
+            span.attributes = attributes
         }
     }
 
@@ -478,7 +518,12 @@ package struct TracedSpan: Sendable {
 
     package func recordError(_ error: any Error) { span.recordError(error) }
 
-    package func end() { span.end() }
+    package func end() {
+        switch kind {
+        case .recording(let recording): recording.end()
+        case .other(let span): span.end()
+        }
+    }
 }
 
 extension Tracing.Span {

@@ -66,6 +66,11 @@ package struct IncomingTraceHeaders: Sendable {
     package var traceparent: String?
     package var tracestate: String?
 
+    package init(traceparent: String?, tracestate: String?) {
+        self.traceparent = traceparent
+        self.tracestate = tracestate
+    }
+
     package init(_ metadata: Metadata) {
         for (key, value) in metadata {
             guard case .string(let text) = value else { continue }
