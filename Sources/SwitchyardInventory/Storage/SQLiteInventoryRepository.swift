@@ -2,6 +2,7 @@ package import Foundation
 package import GRDB
 import SwitchyardEventBus
 import SwitchyardRuntime
+import SwitchyardStorage
 
 /// The inventory's own SQLite database. Every reservation change is one write transaction, and
 /// SQLite runs write transactions one at a time, so the availability check and the decrement
@@ -44,6 +45,8 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     /// read itself. Not `async`, so that GRDB's synchronous overload is the one chosen; and
     /// `unsafeRead`, because one SELECT is atomic on its own and GRDB's `read` would wrap it
     /// in BEGIN/COMMIT, which costs more than the SELECT.
+    /// Every async read of this pool runs off event loops (`readOffEventLoop`), or this one could
+    /// wait forever for a reader held by a read that must resume on the loop it blocks.
     private func readStockInPlace(sku: String) throws -> StockLevel? {
         try database.unsafeRead { db in
             let statement = try db.cachedStatement(sql: "SELECT quantity FROM stock WHERE sku = ?")
@@ -52,7 +55,7 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     }
 
     package func listStock(after afterSKU: String?, limit: Int) async throws -> StockPage {
-        try await database.read { db in
+        try await database.readOffEventLoop { db in
             // One extra row tells whether another page follows.
             let rows = try Row.fetchAll(
                 db,
@@ -177,11 +180,11 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     }
 
     package func reservation(orderID: String) async throws -> Reservation? {
-        try await database.read { db in try Self.fetchReservation(db, orderID: orderID) }
+        try await database.readOffEventLoop { db in try Self.fetchReservation(db, orderID: orderID) }
     }
 
     package func outstandingReservations() async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE status = 'reserved'") ?? 0 }
+        try await database.readOffEventLoop { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE status = 'reserved'") ?? 0 }
     }
 
     // MARK: - Statements shared by the transactions above
