@@ -297,9 +297,8 @@ package final class SwitchyardHTTP2ClientTransport: ClientTransport {
     /// - Parameters:
     ///   - target: Where to connect.
     ///   - configuration: Connections, limits, timeouts.
-    ///   - eventLoopGroup: Loops to run connections on; by default the process's
-    ///     (`ProcessEventLoops`) if it shares one, else a group of the transport's own, sized by
-    ///     `Configuration.eventLoopCount`, until the transport is released. Callers'
+    ///   - eventLoopGroup: Loops to run connections on; by default the transport runs its own
+    ///     group, sized by `Configuration.eventLoopCount`, until the transport is released. Callers'
     ///     tasks run on these loops while they run a call, so code that blocks inside a call's
     ///     response handler stalls the loop's connection.
     ///   - logger: For connection-level events, at debug level.
@@ -314,7 +313,7 @@ package final class SwitchyardHTTP2ClientTransport: ClientTransport {
         self.target = target
         self.configuration = configuration
         self.logger = logger
-        if let eventLoopGroup = eventLoopGroup ?? ProcessEventLoops.shared {
+        if let eventLoopGroup {
             self.group = eventLoopGroup
             self.ownsGroup = false
         } else {

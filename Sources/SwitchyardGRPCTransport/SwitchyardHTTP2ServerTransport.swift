@@ -107,9 +107,8 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
 
     /// - Parameters:
     ///   - configuration: Address and limits.
-    ///   - eventLoopGroup: Loops to serve on; by default the process's (`ProcessEventLoops`) if
-    ///     it shares one, else a group of the transport's own, sized by `ProcessorAffinity`, for
-    ///     as long as `listen` runs. Handlers run on these
+    ///   - eventLoopGroup: Loops to serve on; by default the transport runs its own group,
+    ///     sized by `ProcessorAffinity`, for as long as `listen` runs. Handlers run on these
     ///     loops, so a handler that blocks (a synchronous database call waiting on a lock)
     ///     stalls its loop's connections: a group per server keeps that within one server when
     ///     several share a process (`switchyard dev`, tests). A process-wide group was tried and
@@ -166,23 +165,16 @@ package final class SwitchyardHTTP2ServerTransport: ServerTransport {
             state.isListening = true
             return state.descriptorsByPath
         }
-        let group: any EventLoopGroup
-        let ownGroup: MultiThreadedEventLoopGroup?
-        if let given = providedGroup ?? ProcessEventLoops.shared {
-            (group, ownGroup) = (given, nil)
-        } else {
-            let own = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopCount ?? ProcessorAffinity.usableProcessorCount)
-            (group, ownGroup) = (own, own)
-        }
+        let group = providedGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopCount ?? ProcessorAffinity.usableProcessorCount)
         do {
             try await serve(on: group, descriptorsByPath: descriptorsByPath, streamHandler: streamHandler)
         } catch {
             setAddressStopped()
-            try? await ownGroup?.shutdownGracefully()
+            if providedGroup == nil { try? await group.shutdownGracefully() }
             throw error
         }
         setAddressStopped()
-        try await ownGroup?.shutdownGracefully()
+        if providedGroup == nil { try await group.shutdownGracefully() }
     }
 
     package func beginGracefulShutdown() {

@@ -77,7 +77,6 @@ package func makeGatewayServices(
         onServerRunning: { channel in
             onListening(ListeningAddress(host: host, port: channel.localAddress?.port ?? 0))
         },
-        eventLoopGroupProvider: ProcessEventLoops.shared.map { .shared($0) } ?? .singleton,
         logger: logger
     )
     return [ordersClient, inventoryClient, application]

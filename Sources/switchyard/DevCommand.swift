@@ -3,7 +3,6 @@ import ServiceLifecycle
 import SwitchyardEventBus
 import SwitchyardFulfillment
 import SwitchyardGateway
-import SwitchyardGRPCTransport
 import SwitchyardInventory
 import SwitchyardOrders
 import SwitchyardRuntime
@@ -43,9 +42,6 @@ struct DevCommand: AsyncParsableCommand {
             serviceName: "switchyard-dev"
         )
         let (reader, logger, telemetry) = (setup.reader, setup.logger, setup.telemetry)
-        // One group of event loops for the gateway and every gRPC server and client, so a
-        // request crosses no thread between them (see ProcessEventLoops).
-        ProcessEventLoops.share()
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let book = ServiceAddressBook()
         let inventory = try await makeInventoryServices(

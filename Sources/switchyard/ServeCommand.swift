@@ -3,7 +3,6 @@ import ServiceLifecycle
 import SwitchyardEventBus
 import SwitchyardFulfillment
 import SwitchyardGateway
-import SwitchyardGRPCTransport
 import SwitchyardInventory
 import SwitchyardOrders
 import SwitchyardRuntime
@@ -51,7 +50,6 @@ struct ServeInventoryCommand: AsyncParsableCommand {
             serviceName: "inventory"
         )
         let (reader, logger) = (setup.reader, setup.logger)
-        ProcessEventLoops.share()
         let configuration = try InventoryConfiguration(reader: reader, seedDemoCatalogueByDefault: false)
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let services = try await makeInventoryServices(configuration: configuration, bus: bus, logger: logger, telemetry: setup.telemetry) { address in
@@ -93,7 +91,6 @@ struct ServeOrdersCommand: AsyncParsableCommand {
             serviceName: "orders"
         )
         let (reader, logger) = (setup.reader, setup.logger)
-        ProcessEventLoops.share()
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let services = try await makeOrdersServices(configuration: OrdersConfiguration(reader: reader), bus: bus, logger: logger, telemetry: setup.telemetry) { address in
             Console.announce("orders gRPC listening on \(address)")
@@ -135,7 +132,6 @@ struct ServeGatewayCommand: AsyncParsableCommand {
             serviceName: "gateway"
         )
         let (reader, logger) = (setup.reader, setup.logger)
-        ProcessEventLoops.share()
         let services = try makeGatewayServices(configuration: GatewayConfiguration(reader: reader), logger: logger, telemetry: setup.telemetry) { address in
             Console.announce("gateway HTTP listening on \(address)")
         }
@@ -161,7 +157,6 @@ struct ServeFulfillmentCommand: AsyncParsableCommand {
             serviceName: "fulfillment"
         )
         let (reader, logger) = (setup.reader, setup.logger)
-        ProcessEventLoops.share()
         let (bus, busServices) = try await EventBusConfiguration(reader: reader).open(logger: logger)
         let services = try await makeFulfillmentServices(configuration: FulfillmentConfiguration(reader: reader), bus: bus, logger: logger, telemetry: setup.telemetry)
         Console.announce("fulfillment consuming order.placed as group fulfillment")

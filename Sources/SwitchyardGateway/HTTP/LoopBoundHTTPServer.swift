@@ -18,10 +18,8 @@ extension HTTPServerBuilder {
 ///
 /// Hummingbird handles each connection in a task on the cooperative pool: a request is read on
 /// the loop, handled on a pool thread, and written on the loop again, two thread crossings per
-/// request. On its connection's loop the request is read, handled and written on one thread, and
-/// the gRPC calls it makes to downstreams whose connections share the loop
-/// (`ProcessEventLoops`) stay there too. Gateway handlers only await; none blocks, which is what
-/// running on a loop requires.
+/// request. On its connection's loop the request is read, handled and written on one thread.
+/// Gateway handlers only await; none blocks, which is what running on a loop requires.
 struct LoopBoundChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
 
