@@ -1,7 +1,6 @@
 package import Hummingbird
 package import Logging
 import NIOCore
-import SwitchyardGRPCTransport
 package import ServiceLifecycle
 package import SwitchyardRuntime
 

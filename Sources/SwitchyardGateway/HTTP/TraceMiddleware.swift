@@ -1,7 +1,6 @@
 import HTTPTypes
 import Hummingbird
 import Instrumentation
-import Synchronization
 import SwitchyardRuntime
 import Tracing
 
@@ -18,7 +17,7 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Read once: servers are made after the process bootstrapped its tracer.
     let spans = SpanStarter()
     let entryPoint = InstrumentationContext.entryPoint(of: "gateway")
-    let routes = RouteSpanDetails()
+    let routes = SpanDetailsCache.routes()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let method = request.method.rawValue
@@ -45,7 +44,7 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
         // With tracing off the span records nothing: its name and attributes are not worth building.
         if span.isRecording {
             if let route {
-                let details = routes.details(method: method, route: route)
+                let details = routes.details(of: RouteKey(method: method, route: route))
                 span.setOperationName(details.spanName)
                 span.setAttributes(details.attributes)
             } else {
@@ -58,35 +57,21 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Each route's span name (`GET /orders`) and its `http.request.method` and `http.route`
-/// attributes, made on its first request rather than on every one.
-final class RouteSpanDetails: Sendable {
-    struct Details: Sendable {
-        let spanName: String
-        let attributes: SharedSpanAttributes
-    }
+/// A request's method and route, which name its span.
+struct RouteKey: Hashable, Sendable {
+    let method: String
+    let route: String
+}
 
-    private struct Key: Hashable {
-        let method: String
-        let route: String
-    }
-
-    /// Routes are the router's, but methods are whatever a client sends: past this many pairs,
-    /// details are made per request rather than kept.
-    static let capacity = 256
-    private let byRoute = Mutex<[Key: Details]>([:])
-
-    func details(method: String, route: String) -> Details {
-        let key = Key(method: method, route: route)
-        if let known = byRoute.withLock({ $0[key] }) { return known }
-        let details = Details(
-            spanName: "\(method) \(route)",
-            attributes: SharedSpanAttributes(["http.request.method": .string(method), "http.route": .string(route)])
-        )
-        byRoute.withLock { table in
-            if table.count < Self.capacity { table[key] = details }
+extension SpanDetailsCache where Key == RouteKey {
+    /// Each route's span name (`GET /orders`) and its `http.request.method` and `http.route`.
+    static func routes() -> SpanDetailsCache<RouteKey> {
+        SpanDetailsCache { key in
+            SpanDetails(
+                spanName: "\(key.method) \(key.route)",
+                attributes: SharedSpanAttributes(["http.request.method": .string(key.method), "http.route": .string(key.route)])
+            )
         }
-        return details
     }
 }
 

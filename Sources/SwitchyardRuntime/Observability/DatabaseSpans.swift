@@ -1,5 +1,4 @@
 import Instrumentation
-import Synchronization
 import Tracing
 
 /// Spans for a repository's work on its database, named `<operation> <collection>`
@@ -14,14 +13,22 @@ package struct DatabaseSpans: Sendable {
     /// False when tracing is off: then no span is started at all, not even a no-op one with
     /// a name built for nothing.
     private let tracing: Bool
-    private let operations: OperationSpanDetails
+    /// Each operation's span name (`insert orders`) and `db.*` attributes.
+    private let operations: SpanDetailsCache<String>
 
     package init(system: String, collection: String) {
         self.system = system
         self.collection = collection
         self.spans = SpanStarter()
         self.tracing = !spans.isOff
-        self.operations = OperationSpanDetails(system: system, collection: collection)
+        self.operations = SpanDetailsCache { operation in
+            SpanDetails(
+                spanName: "\(operation) \(collection)",
+                attributes: SharedSpanAttributes([
+                    "db.system.name": .string(system), "db.operation.name": .string(operation), "db.collection.name": .string(collection),
+                ])
+            )
+        }
     }
 
     /// Runs `body` in a client span for `operation`, when it is part of a request or an event:
@@ -44,35 +51,5 @@ package struct DatabaseSpans: Sendable {
             span.end()
             throw error
         }
-    }
-}
-
-/// Each operation's span name (`insert orders`) and `db.*` attributes, made on its first call
-/// rather than on every one. A repository names a handful of operations, all in code.
-private final class OperationSpanDetails: Sendable {
-    struct Details: Sendable {
-        let spanName: String
-        let attributes: SharedSpanAttributes
-    }
-
-    let system: String
-    let collection: String
-    private let byOperation = Mutex<[String: Details]>([:])
-
-    init(system: String, collection: String) {
-        self.system = system
-        self.collection = collection
-    }
-
-    func details(of operation: String) -> Details {
-        if let known = byOperation.withLock({ $0[operation] }) { return known }
-        let details = Details(
-            spanName: "\(operation) \(collection)",
-            attributes: SharedSpanAttributes([
-                "db.system.name": .string(system), "db.operation.name": .string(operation), "db.collection.name": .string(collection),
-            ])
-        )
-        byOperation.withLock { $0[operation] = details }
-        return details
     }
 }

@@ -14,7 +14,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
     /// Read once: `InstrumentationSystem.tracer` takes a lock each time, and servers are made
     /// after the process bootstrapped its tracer.
     let spans = SpanStarter()
-    let methods = MethodSpanDetails()
+    let methods = SpanDetailsCache.methods()
 
     init(serviceName: String) {
         self.entryPoint = .entryPoint(of: serviceName)
@@ -70,7 +70,7 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
     let serviceName: String?
     let durations = CallDurationMetrics(label: "rpc.client.call.duration")
     let spans = SpanStarter()
-    let methods = MethodSpanDetails()
+    let methods = SpanDetailsCache.methods()
 
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingClientRequest<Input>,
@@ -197,29 +197,15 @@ struct FinishingSequence<Base: AsyncSequence & Sendable>: AsyncSequence, Sendabl
     }
 }
 
-/// Each method's span name (`orders.Orders/GetOrder`) and `rpc.*` attributes, made on its first
-/// call rather than on every one.
-final class MethodSpanDetails: Sendable {
-    struct Details: Sendable {
-        let spanName: String
-        let attributes: SharedSpanAttributes
-    }
-
-    /// More methods than any service here has; past it, details are made per call rather than
-    /// kept, so a peer naming endless methods cannot grow the table.
-    static let capacity = 256
-    private let byMethod = Mutex<[MethodDescriptor: Details]>([:])
-
-    func details(of descriptor: MethodDescriptor) -> Details {
-        if let known = byMethod.withLock({ $0[descriptor] }) { return known }
-        let service = descriptor.service.fullyQualifiedService
-        let details = Details(
-            spanName: "\(service)/\(descriptor.method)",
-            attributes: SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)])
-        )
-        byMethod.withLock { table in
-            if table.count < Self.capacity { table[descriptor] = details }
+extension SpanDetailsCache where Key == MethodDescriptor {
+    /// Each method's span name (`orders.Orders/GetOrder`) and `rpc.*` attributes.
+    static func methods() -> SpanDetailsCache<MethodDescriptor> {
+        SpanDetailsCache { descriptor in
+            let service = descriptor.service.fullyQualifiedService
+            return SpanDetails(
+                spanName: "\(service)/\(descriptor.method)",
+                attributes: SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)])
+            )
         }
-        return details
     }
 }
