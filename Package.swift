@@ -323,6 +323,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardEventBus",
                 "SwitchyardContracts",
+                "SwitchyardGRPCTransport",
                 "SwitchyardRuntime",
                 "SwitchyardOrders",
                 "SwitchyardInventory",

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import NIOCore
 import NIOPosix
+import SwitchyardGRPCTransport
 import SwitchyardStorage
 import SwitchyardTestSupport
 import Synchronization
@@ -26,10 +27,10 @@ struct EventLoopReadTests {
         let loopIsBlocked = DispatchSemaphore(value: 0)
         let inPlaceReadDone = Latch()
 
-        // A task of the loop (as a handler is) reads asynchronously and holds the only reader
+        // A task of the loop (as a gRPC handler is: the transport's executor) reads asynchronously and holds the only reader
         // until the loop is busy with an in-place read that needs it.
         let asyncRead = Task {
-            try await withTaskExecutorPreference(LoopTaskExecutor(loop: loop)) {
+            try await withTaskExecutorPreference(EventLoopTaskExecutor.on(loop)) {
                 try await pool.readOffEventLoop { _ in
                     asyncReadHoldsReader.open()
                     loopIsBlocked.wait()
@@ -48,20 +49,5 @@ struct EventLoopReadTests {
         try await eventually("the in-place read to get the reader", timeout: .seconds(20)) { inPlaceReadDone.isOpen }
         #expect(try await asyncRead.value == 1)
         try await group.shutdownGracefully()
-    }
-}
-
-/// Runs a task's jobs on one event loop, as the gRPC transport's handler tasks do.
-private final class LoopTaskExecutor: TaskExecutor {
-    let loop: any EventLoop
-
-    init(loop: any EventLoop) {
-        self.loop = loop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        loop.execute { job.runSynchronously(on: executor) }
     }
 }

@@ -411,14 +411,14 @@ package struct SpanStarter: Sendable {
         }
         var parent = entryPoint
         tracer.extract(headers, into: &parent, using: IncomingTraceHeadersExtractor())
-        return TracedSpan(tracer.startSpan(operationName, context: parent, ofKind: kind))
+        return TracedSpan(other: tracer.startSpan(operationName, context: parent, ofKind: kind))
     }
 
     package func start(_ operationName: String, context: InstrumentationContext, ofKind kind: SpanKind) -> TracedSpan {
         if let recentTraces {
             TracedSpan(recentTraces.startSpan(operationName, parent: context, ofKind: kind))
         } else {
-            TracedSpan(tracer.startSpan(operationName, context: context, ofKind: kind))
+            TracedSpan(other: tracer.startSpan(operationName, context: context, ofKind: kind))
         }
     }
 }
@@ -446,6 +446,11 @@ package struct TracedSpan: Sendable {
         self.kind = .recording(span)
     }
 
+    /// A span another tracer made: known not to be ours, so not cast.
+    init(other span: any Tracing.Span) {
+        self.kind = .other(span)
+    }
+
     /// The span, when the in-memory tracer made it.
     package var recording: RecordingSpan? {
         if case .recording(let recording) = kind { recording } else { nil }
@@ -458,9 +463,19 @@ package struct TracedSpan: Sendable {
         }
     }
 
-    package var isRecording: Bool { span.isRecording }
+    package var isRecording: Bool {
+        switch kind {
+        case .recording(let recording): recording.isRecording
+        case .other(let span): span.isRecording
+        }
+    }
 
-    package var context: InstrumentationContext { recording?.context ?? span.context }
+    package var context: InstrumentationContext {
+        switch kind {
+        case .recording(let recording): recording.context
+        case .other(let span): span.context
+        }
+    }
 
     package func setOperationName(_ name: String) {
         if let recording { recording.operationName = name } else { span.operationName = name }
