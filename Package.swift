@@ -119,6 +119,8 @@ let package = Package(
             dependencies: [
                 "SwitchyardRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for reads run in place on the calling thread (InPlaceReader).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

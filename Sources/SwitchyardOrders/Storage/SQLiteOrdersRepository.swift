@@ -7,10 +7,12 @@ import SwitchyardStorage
 /// The orders service's own SQLite database (WAL: reads never wait for the writer).
 package struct SQLiteOrdersRepository: OrdersRepository {
     private let database: DatabasePool
+    private let inPlaceReader: InPlaceReader
 
     /// - Parameter database: A pool opened with `SQLiteOrdersRepository.migrations`.
     package init(database: DatabasePool) {
         self.database = database
+        self.inPlaceReader = InPlaceReader(path: database.path)
     }
 
     package static var migrations: DatabaseMigrator { OrdersMigrations.migrator }
@@ -19,14 +21,13 @@ package struct SQLiteOrdersRepository: OrdersRepository {
         try readOrderInPlace(id: id)
     }
 
-    /// The hot path of GET /orders: one indexed read, on the calling thread (a hop to GRDB's
-    /// reader queue would cost more than the read). The order and its lines come from one
-    /// SELECT (`fetchOrder`), which reads one snapshot on its own, so they always match without
-    /// a transaction: `unsafeRead` skips the BEGIN and COMMIT that `read` wraps around it, which
-    /// cost about as much as the SELECT. The calling thread is an event loop: every other read
-    /// of this pool is `readOffEventLoop`, or this one could wait forever.
+    /// The hot path of GET /orders: one indexed read, on the calling thread, an event loop (a
+    /// hop to a reader queue would cost more than the read). The order and its lines come from
+    /// one SELECT (`orderQuery`), which reads one snapshot on its own, so they always match
+    /// without a transaction. It runs on a connection of its own (`InPlaceReader`), not the
+    /// pool's: GRDB's pool machinery cost about three times the SELECT.
     private func readOrderInPlace(id: String) throws -> Order? {
-        try database.unsafeRead { db in try Self.fetchOrder(db, id: id) }
+        try Self.fetchOrder(inPlaceReader, id: id)
     }
 
     package func placement(idempotencyKey: String) async throws -> StoredPlacement? {
@@ -98,39 +99,31 @@ package struct SQLiteOrdersRepository: OrdersRepository {
     // MARK: - Reads shared by the calls above
 
     /// An order with its lines, in one statement: a row per line, the order's columns repeated
-    /// on each (an order has a handful of lines), read by position.
+    /// on each (an order has a handful of lines), read by position. An order without lines
+    /// gives one row whose line columns are NULL.
+    private static let orderQuery = InPlaceQuery(
+        """
+        SELECT o.customer_id, o.status, o.total_cents, o.created_at_ms, o.shipped_at_ms,
+               l.sku, l.quantity, l.unit_price_cents
+        FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id
+        WHERE o.id = ?
+        ORDER BY l.line_number
+        """
+    )
+
+    /// `orderQuery` through GRDB, inside a transaction the caller holds.
     private static func fetchOrder(_ db: Database, id: String) throws -> Order? {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT o.customer_id, o.status, o.total_cents, o.created_at_ms, o.shipped_at_ms,
-                       l.sku, l.quantity, l.unit_price_cents
-                FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id
-                WHERE o.id = ?
-                ORDER BY l.line_number
-                """
-        )
-        let rows = try Row.fetchCursor(statement, arguments: [id])
-        var order: Row?
-        var lines: [OrderLine] = []
-        while let row = try rows.next() {
-            // The cursor reuses its row: keep a copy of the first for the order's columns.
-            if order == nil { order = row.copy() }
-            if let sku: String = row[5] {
-                lines.append(OrderLine(sku: sku, quantity: row[6], unitPriceCents: row[7]))
-            }
-        }
-        guard let order else { return nil }
-        let status: String = order[1]
-        return Order(
-            id: id,
-            customerID: order[0],
-            // The CHECK constraint admits only known statuses.
-            status: OrderStatus(rawValue: status) ?? .placed,
-            lines: lines,
-            totalCents: order[2],
-            createdAt: Date(unixMilliseconds: order[3]),
-            shippedAt: (order[4] as Int64?).map(Date.init(unixMilliseconds:))
-        )
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: orderQuery.sql), arguments: [id])
+        var assembly = OrderAssembly(id: id)
+        while let row = try rows.next() { assembly.add(GRDBColumns(row: row)) }
+        return assembly.order
+    }
+
+    /// `orderQuery` in place on the calling thread, outside any transaction.
+    private static func fetchOrder(_ reader: InPlaceReader, id: String) throws -> Order? {
+        var assembly = OrderAssembly(id: id)
+        try reader.forEachRow(orderQuery, [.text(id)]) { row in assembly.add(row) }
+        return assembly.order
     }
 
     private static func fetchPlacement(_ db: Database, idempotencyKey: String) throws -> StoredPlacement? {
@@ -144,4 +137,49 @@ package struct SQLiteOrdersRepository: OrdersRepository {
         else { return nil }
         return StoredPlacement(order: order, fingerprint: row["request_fingerprint"])
     }
+}
+
+/// Builds an order from the rows of `orderQuery`, however they are read.
+private struct OrderAssembly {
+    let id: String
+    private(set) var order: Order?
+
+    init(id: String) {
+        self.id = id
+    }
+
+    mutating func add(_ row: some OrderQueryColumns) {
+        if order == nil {
+            order = Order(
+                id: id,
+                customerID: row.text(0) ?? "",
+                // The CHECK constraint admits only known statuses.
+                status: row.text(1).flatMap(OrderStatus.init(rawValue:)) ?? .placed,
+                lines: [],
+                totalCents: row.integer(2),
+                createdAt: Date(unixMilliseconds: row.integer(3)),
+                shippedAt: row.isNull(4) ? nil : Date(unixMilliseconds: row.integer(4))
+            )
+        }
+        if let sku = row.text(5) {
+            order?.lines.append(OrderLine(sku: sku, quantity: Int(row.integer(6)), unitPriceCents: row.integer(7)))
+        }
+    }
+}
+
+/// The column reads `OrderAssembly` needs, by 0-based position.
+private protocol OrderQueryColumns {
+    func text(_ index: CInt) -> String?
+    func integer(_ index: CInt) -> Int64
+    func isNull(_ index: CInt) -> Bool
+}
+
+extension InPlaceRow: OrderQueryColumns {}
+
+/// A GRDB row read as `OrderQueryColumns`.
+private struct GRDBColumns: OrderQueryColumns {
+    let row: Row
+    func text(_ index: CInt) -> String? { row[Int(index)] }
+    func integer(_ index: CInt) -> Int64 { row[Int(index)] ?? 0 }
+    func isNull(_ index: CInt) -> Bool { row.hasNull(atIndex: Int(index)) }
 }

@@ -13,7 +13,7 @@ package enum LoggingBootstrap {
         case .text:
             LoggingSystem.bootstrap(
                 { label, provider in
-                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    var handler = DeferredMetadataLogHandler(StreamLogHandler.standardError(label: label, metadataProvider: nil), metadataProvider: provider)
                     handler.logLevel = level
                     return handler
                 },

@@ -8,6 +8,9 @@ package enum IdentifierRules {
     package static func problem(with value: String, name: String) -> String? {
         if value.isEmpty { return "\(name) must not be empty" }
         if value.utf8.count > maximumLength { return "\(name) is longer than \(maximumLength) bytes" }
+        // Printable ASCII, which is what ids nearly always are, needs no Unicode tables: the
+        // general-category lookup below cost 1% of a GET through the whole path.
+        if value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return nil }
         if !value.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControlOrFormat }) {
             return "\(name) contains control characters"
         }
