@@ -330,6 +330,24 @@ package struct EventBusConformance: Sendable {
         #expect(log.all.last?.attempt == 2)
     }
 
+    /// An idle consumer finds events another instance of the bus published (another process
+    /// sharing the store): nothing in its own instance tells it about them, so it must look.
+    package func idleConsumerSeesOtherInstancesEvents() async throws {
+        guard features.durable else { return }
+        let bus = try await factory.makeBus()
+        let other = try await factory.reopen(bus)
+        let log = DeliveryLog()
+        try await bus.publish([Self.event(0)])
+        try await withConsumers(on: bus, [("a", "fulfillment", ["order.placed"], Self.fastOptions, {
+            log.append(.init(consumer: "a", eventID: $0.envelope.id, subject: nil, attempt: $0.attempt))
+        })]) {
+            try await eventually("the first event") { log.all.count >= 1 }
+            try await other.publish([Self.event(1), Self.event(2, topic: "shipment.dispatched"), Self.event(3)])
+            try await eventually("the other instance's events") { log.all.count >= 3 }
+        }
+        #expect(log.ids() == [Self.event(0), Self.event(1), Self.event(3)].map(\.id))
+    }
+
     /// Published events and each group's progress survive reopening the bus.
     package func durableAcrossRestart() async throws {
         guard features.durable else { return }

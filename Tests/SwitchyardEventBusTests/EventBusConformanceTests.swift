@@ -106,4 +106,7 @@ struct EventBusConformanceTests {
 
     @Test("Durable across a restart", arguments: Engine.allCases)
     func durability(engine: Engine) async throws { try await engine.conformance.durableAcrossRestart() }
+
+    @Test("An idle consumer finds what another instance published", arguments: Engine.allCases)
+    func otherInstance(engine: Engine) async throws { try await engine.conformance.idleConsumerSeesOtherInstancesEvents() }
 }
