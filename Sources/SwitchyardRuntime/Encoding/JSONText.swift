@@ -4,6 +4,13 @@ package enum JSONText {
     /// Appends `text` as a quoted JSON string.
     package static func appendQuoted(_ text: String, to json: inout String) {
         json += "\""
+        // Most text (ids, statuses, names) needs no escaping: append it whole rather than a
+        // scalar at a time, which was 1% of a GET through the whole path.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            json += text
+            json += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": json += "\\\""
