@@ -80,6 +80,41 @@ struct ObservabilityTests {
         has("fulfillment", "producer", "send shipment.dispatched")
         has("orders", "consumer", "process shipment.dispatched")
         has("orders", "client", "mark_shipped orders")
+        // The OpenTelemetry attributes, status codes included (a normal end takes them in one
+        // shared set; see SpanDetails.completed).
+        func attributes(_ service: String, _ kind: String, _ name: String) -> [String: String] {
+            spans.first { $0.service == service && $0.kind == kind && $0.name == name }?.attributes ?? [:]
+        }
+        let edge = attributes("gateway", "server", "POST /orders")
+        #expect(edge["http.request.method"] == "POST")
+        #expect(edge["http.route"] == "/orders")
+        #expect(edge["http.response.status_code"] == "201")
+        #expect(edge["url.path"] == "/orders")
+        for (service, kind) in [("gateway", "client"), ("orders", "server")] {
+            let call = attributes(service, kind, "orders.Orders/PlaceOrder")
+            #expect(call["rpc.system"] == "grpc", "\(service) \(kind)")
+            #expect(call["rpc.service"] == "orders.Orders", "\(service) \(kind)")
+            #expect(call["rpc.method"] == "PlaceOrder", "\(service) \(kind)")
+            #expect(call["rpc.grpc.status_code"] == "0", "\(service) \(kind)")
+        }
+
+        // A failed lookup's spans carry its own status codes, not the normal end's.
+        let missingTrace = try #require(missing.headers.first(name: "traceresponse")?.split(separator: "-").dropFirst().first.map(String.init))
+        let failed = try await eventually("the failed lookup's spans") { () -> [RecordedSpan]? in
+            let response = try await http.get("/debug/traces/\(missingTrace)")
+            guard response.status == 200 else { return nil }
+            let spans = try JSONDecoder().decode([RecordedSpan].self, from: Data(response.body.utf8))
+            return spans.count >= 3 ? spans : nil
+        }
+        let failedEdge = failed.first { $0.service == "gateway" && $0.kind == "server" }?.attributes ?? [:]
+        #expect(failedEdge["http.route"] == "/orders")
+        #expect(failedEdge["http.response.status_code"] == "404")
+        for (service, kind) in [("gateway", "client"), ("orders", "server")] {
+            let call = failed.first { $0.service == service && $0.kind == kind && $0.name == "orders.Orders/GetOrder" }?.attributes ?? [:]
+            #expect(call["rpc.method"] == "GetOrder", "\(service) \(kind)")
+            #expect(call["rpc.grpc.status_code"] == "5", "NOT_FOUND, \(service) \(kind)")
+        }
+
         // One tree: a single root (the gateway's server span), every other span under a parent
         // of the same trace.
         let ids = Set(spans.map(\.spanID))

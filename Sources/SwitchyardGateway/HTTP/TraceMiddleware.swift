@@ -44,32 +44,39 @@ struct GatewayTracingMiddleware<Context: RequestContext>: RouterMiddleware {
         // With tracing off the span records nothing: its name and attributes are not worth building.
         if span.isRecording {
             if let route {
-                let details = routes.details(of: RouteKey(method: method, route: route))
+                // The status is one of the shared attributes: a route answers a few statuses,
+                // and the span then stores no attribute of its own for it.
+                let details = routes.details(of: RouteKey(method: method, route: route, status: status))
                 span.setOperationName(details.spanName)
                 span.setAttributes(details.attributes)
             } else {
                 span.setAttribute("http.request.method", .string(method))
+                span.setAttribute("http.response.status_code", .int64(Int64(status)))
             }
-            span.setAttribute("http.response.status_code", .int64(Int64(status)))
             if status >= 500 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(status)")) }
         }
         span.end()
     }
 }
 
-/// A request's method and route, which name its span.
+/// A request's method and route, which name its span, and the status it was answered with.
 struct RouteKey: Hashable, Sendable {
     let method: String
     let route: String
+    let status: Int
 }
 
 extension SpanDetailsCache where Key == RouteKey {
-    /// Each route's span name (`GET /orders`) and its `http.request.method` and `http.route`.
+    /// Each route's span name (`GET /orders`) and its `http.request.method`, `http.route` and
+    /// `http.response.status_code`, per status answered.
     static func routes() -> SpanDetailsCache<RouteKey> {
         SpanDetailsCache { key in
             SpanDetails(
                 spanName: "\(key.method) \(key.route)",
-                attributes: SharedSpanAttributes(["http.request.method": .string(key.method), "http.route": .string(key.route)])
+                attributes: SharedSpanAttributes([
+                    "http.request.method": .string(key.method), "http.route": .string(key.route),
+                    "http.response.status_code": .int64(Int64(key.status)),
+                ])
             )
         }
     }

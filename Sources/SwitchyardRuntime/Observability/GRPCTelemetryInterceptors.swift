@@ -30,7 +30,7 @@ struct ServerTelemetryInterceptor: ServerInterceptor {
         let method = methods.details(of: context.descriptor)
         let name = method.spanName
         let span = spans.start(name, continuing: headers, from: entryPoint, ofKind: .server)
-        let call = FinishOnce.started(span, descriptor: context.descriptor, attributes: method.attributes, kind: .server, durations: durations)
+        let call = FinishOnce.started(span, descriptor: context.descriptor, details: method, kind: .server, durations: durations)
         do {
             var response = try await InstrumentationContext.$current.withValue(span.context) {
                 try await next(request, context)
@@ -81,7 +81,7 @@ struct ClientTelemetryInterceptor: ClientInterceptor {
         if let serviceName, parent.serviceName == nil { parent.serviceName = serviceName }
         let method = methods.details(of: context.descriptor)
         let span = spans.start(method.spanName, context: parent, ofKind: .client)
-        let call = FinishOnce.started(span, descriptor: context.descriptor, attributes: method.attributes, kind: .client, durations: durations)
+        let call = FinishOnce.started(span, descriptor: context.descriptor, details: method, kind: .client, durations: durations)
         var request = request
         span.injectTraceHeaders(into: &request.metadata, using: MetadataInjector(), tracer: spans.tracer)
         do {
@@ -109,30 +109,40 @@ final class FinishOnce: Sendable {
     private let recording: Bool
     private let kind: SpanKind
     private let descriptor: MethodDescriptor
+    /// The method's attributes with `rpc.grpc.status_code` 0, taken by a call that ends OK.
+    private let completed: SharedSpanAttributes?
     private let durations: CallDurationMetrics
     private let started = ContinuousClock.now
     private let finished = Atomic<Bool>(false)
 
     /// Gives `span`, just started for a call to `descriptor` and named after its method, the
-    /// method's OpenTelemetry RPC attributes (`MethodSpanDetails`); the call's end records its
-    /// duration in `durations`.
+    /// method's OpenTelemetry RPC attributes (`SpanDetailsCache.methods()`); the call's end
+    /// records its duration in `durations`.
     static func started(
         _ span: TracedSpan,
         descriptor: MethodDescriptor,
-        attributes: SharedSpanAttributes,
+        details: SpanDetails,
         kind: SpanKind,
         durations: CallDurationMetrics
     ) -> FinishOnce {
         let recording = span.isRecording
-        if recording { span.setAttributes(attributes) }
-        return FinishOnce(span: span, recording: recording, kind: kind, descriptor: descriptor, durations: durations)
+        if recording { span.setAttributes(details.attributes) }
+        return FinishOnce(span: span, recording: recording, kind: kind, descriptor: descriptor, completed: details.completed, durations: durations)
     }
 
-    private init(span: TracedSpan, recording: Bool, kind: SpanKind, descriptor: MethodDescriptor, durations: CallDurationMetrics) {
+    private init(
+        span: TracedSpan,
+        recording: Bool,
+        kind: SpanKind,
+        descriptor: MethodDescriptor,
+        completed: SharedSpanAttributes?,
+        durations: CallDurationMetrics
+    ) {
         self.span = span
         self.recording = recording
         self.kind = kind
         self.descriptor = descriptor
+        self.completed = completed
         self.durations = durations
     }
 
@@ -146,7 +156,11 @@ final class FinishOnce: Sendable {
         }
         let numeric = code.map { String($0.rawValue) } ?? "0"
         if recording {
-            span.setAttribute("rpc.grpc.status_code", .int64(code.map { Int64($0.rawValue) } ?? 0))
+            if code == nil, let completed {
+                span.setAttributes(completed)
+            } else {
+                span.setAttribute(Self.statusCodeKey, .int64(code.map { Int64($0.rawValue) } ?? 0))
+            }
             if let code, Self.isFailure(code, kind: kind) {
                 span.setStatus(SpanStatus(code: .error, message: "\(code)"))
                 if let error { span.recordError(error) }
@@ -158,6 +172,8 @@ final class FinishOnce: Sendable {
             nanoseconds: (ContinuousClock.now - started).wholeNanoseconds
         )
     }
+
+    static let statusCodeKey = "rpc.grpc.status_code"
 
     /// OpenTelemetry's rule: for a client every non-OK status is an error; for a server only
     /// the codes that mean the server failed (a NOT_FOUND is the caller's problem).
@@ -204,7 +220,10 @@ extension SpanDetailsCache where Key == MethodDescriptor {
             let service = descriptor.service.fullyQualifiedService
             return SpanDetails(
                 spanName: "\(service)/\(descriptor.method)",
-                attributes: SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)])
+                attributes: SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)]),
+                completed: SharedSpanAttributes([
+                    "rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method), FinishOnce.statusCodeKey: .int64(0),
+                ])
             )
         }
     }

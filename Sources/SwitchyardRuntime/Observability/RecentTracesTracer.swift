@@ -162,7 +162,8 @@ package final class RecordingSpan: Tracing.Span {
             if let index = attributes.firstIndex(where: { $0.key == key }) {
                 attributes[index].value = KeptValue(value)
             } else {
-                if attributes.isEmpty { attributes.reserveCapacity(8) }
+                // Spans of this system set one or two of their own (the rest are shared).
+                if attributes.isEmpty { attributes.reserveCapacity(4) }
                 attributes.append(KeptAttribute(key: key, value: value))
             }
         }

@@ -6,10 +6,15 @@ import Synchronization
 package struct SpanDetails: Sendable {
     package let spanName: String
     package let attributes: SharedSpanAttributes
+    /// `attributes` and what a normal end adds (a gRPC call's `rpc.grpc.status_code` 0), for
+    /// the span to take in one step when it ends that way: the common outcome then costs the
+    /// span no attribute of its own to store and render.
+    package let completed: SharedSpanAttributes?
 
-    package init(spanName: String, attributes: SharedSpanAttributes) {
+    package init(spanName: String, attributes: SharedSpanAttributes, completed: SharedSpanAttributes? = nil) {
         self.spanName = spanName
         self.attributes = attributes
+        self.completed = completed
     }
 }
 
