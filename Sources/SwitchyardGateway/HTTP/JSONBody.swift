@@ -34,10 +34,18 @@ enum JSONBody {
 
     /// A response whose JSON body is already written.
     static func rawResponse(_ json: some Collection<UInt8>, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json"
+        var fields: HTTPFields
+        if headers.isEmpty {
+            // Copied, not built: setting a field validates its name and value every time.
+            fields = jsonContentType
+        } else {
+            fields = headers
+            fields[.contentType] = "application/json"
+        }
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
+
+    private static let jsonContentType: HTTPFields = [.contentType: "application/json"]
 
     private static func isJSON(_ contentType: String) -> Bool {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
