@@ -96,17 +96,16 @@ package enum SQLiteDatabase {
 }
 
 extension DatabasePool {
-    /// An async read whose continuations never run on an event loop: for a pool that is also
-    /// read in place on an event loop.
+    /// An async read whose continuations never run on an event loop.
     ///
-    /// Why: gRPC handler tasks prefer their connection's event loop, and GetOrder reads the
-    /// orders database in place on that loop (a hop to GRDB's reader queue cost more than the
-    /// read). When every reader connection is taken, that read blocks the loop until one is
-    /// given back; an async read holding one gives it back only after resuming on its task's
-    /// executor, which was the blocked loop. Under overload (`switchyard load orders --rate
-    /// 700` on one core) the orders service stopped answering for good, health checks
-    /// included. Off the loop, a held reader always comes back, so the in-place read waits,
-    /// at worst, for reads already running.
+    /// Why: gRPC handler tasks prefer their connection's event loop. GRDB's async read gives
+    /// its reader connection back only after resuming on the task's executor, so a synchronous
+    /// read of the same pool on that loop (GetOrder did one until it moved to `InPlaceReader`)
+    /// blocked the loop waiting for a reader that needed the loop to come back: under overload
+    /// (`switchyard load orders --rate 700` on one core) the orders service stopped answering
+    /// for good, health checks included. The hot in-place reads now have connections of their
+    /// own, which never wait for the pool; the pool's async reads stay off event loops so that
+    /// no synchronous pool read on a loop can bring that back.
     package func readOffEventLoop<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
         try await withTaskExecutorPreference(globalConcurrentExecutor) {
             try await read(value)

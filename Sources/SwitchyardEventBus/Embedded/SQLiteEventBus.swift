@@ -20,12 +20,12 @@ package final class SQLiteEventBus: EventBus {
     /// told it about new events (another process may have published to the shared file).
     private let idlePoll: Duration
 
-    /// - Parameters:
-    ///   - database: A pool opened with `SQLiteEventBus.migrations`.
-    ///   - idlePoll: The longest an idle consumer sleeps between looks.
     /// Answers an idle consumer's "anything for me?" without the writer (`mayHaveWork`).
     private let idleCheck: InPlaceReader
 
+    /// - Parameters:
+    ///   - database: A pool opened with `SQLiteEventBus.migrations`.
+    ///   - idlePoll: The longest an idle consumer sleeps between looks.
     package init(database: DatabasePool, idlePoll: Duration = .milliseconds(50)) {
         self.database = database
         self.idlePoll = idlePoll

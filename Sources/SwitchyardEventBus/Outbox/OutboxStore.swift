@@ -16,7 +16,7 @@ package protocol OutboxStore: Sendable {
 
 /// The outbox table in a service's SQLite database. One process writes a SQLite database, so
 /// one relay reads it: nothing to coordinate. Its reads stay off event loops (see
-/// `DatabasePool.readOffEventLoop`): the orders service reads the same pool in place on one.
+/// `DatabasePool.readOffEventLoop`), where the services' handlers run.
 package struct SQLiteOutboxStore: OutboxStore {
     private let database: DatabasePool
 

@@ -16,12 +16,15 @@ import SwitchyardStorage
 package struct SQLiteInventoryRepository: InventoryRepository {
     private let database: DatabasePool
     private let readModel: StockReadModel?
+    /// GetStock's reads when there is no read model (see `readStockInPlace`).
+    private let inPlaceReader: InPlaceReader
 
     /// - Parameters:
     ///   - database: A pool opened with `SQLiteInventoryRepository.migrations`.
     ///   - cachedReads: Answer `stock(sku:)` from memory (loaded here, kept current by writes).
     package init(database: DatabasePool, cachedReads: Bool = true) throws {
         self.database = database
+        self.inPlaceReader = InPlaceReader(path: database.path)
         if cachedReads {
             let model = StockReadModel()
             try database.read { db in model.apply(try Self.versionedRows(db, skus: nil)) }
@@ -39,20 +42,20 @@ package struct SQLiteInventoryRepository: InventoryRepository {
         return try readStockInPlace(sku: sku)
     }
 
-    /// The hot path of GetStock: a point read by primary key through a cached statement,
-    /// synchronously on the calling thread. It takes a few microseconds and never waits for
-    /// the writer (WAL), so hopping to GRDB's reader queue and back would cost more than the
-    /// read itself. Not `async`, so that GRDB's synchronous overload is the one chosen; and
-    /// `unsafeRead`, because one SELECT is atomic on its own and GRDB's `read` would wrap it
-    /// in BEGIN/COMMIT, which costs more than the SELECT.
-    /// Every async read of this pool runs off event loops (`readOffEventLoop`), or this one could
-    /// wait forever for a reader held by a read that must resume on the loop it blocks.
+    /// The hot path of GetStock without the read model: a point read by primary key,
+    /// synchronously on the calling thread (an event loop), on a connection of its own
+    /// (`InPlaceReader`, as orders' GetOrder). It takes a few microseconds and never waits for
+    /// the writer (WAL); a hop to GRDB's reader queue, or GRDB's pool machinery, would cost more
+    /// than the read itself. One SELECT reads one snapshot, so no transaction is needed.
     private func readStockInPlace(sku: String) throws -> StockLevel? {
-        try database.unsafeRead { db in
-            let statement = try db.cachedStatement(sql: "SELECT quantity FROM stock WHERE sku = ?")
-            return try Int.fetchOne(statement, arguments: [sku]).map { StockLevel(sku: sku, quantity: $0) }
+        var level: StockLevel?
+        try inPlaceReader.forEachRow(Self.stockQuery, [.text(sku)]) { row in
+            level = StockLevel(sku: sku, quantity: Int(row.integer(0)))
         }
+        return level
     }
+
+    private static let stockQuery = InPlaceQuery("SELECT quantity FROM stock WHERE sku = ?")
 
     package func listStock(after afterSKU: String?, limit: Int) async throws -> StockPage {
         try await database.readOffEventLoop { db in
