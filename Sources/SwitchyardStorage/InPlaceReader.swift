@@ -1,4 +1,5 @@
 import GRDBSQLite
+import SwitchyardRuntime
 import Synchronization
 
 /// Read-only SQLite connections for single-statement reads run in place on the calling
@@ -28,8 +29,7 @@ package final class InPlaceReader: Sendable {
     ///     thread, so keep it short.
     package init(path: String, busyTimeout: Duration = .milliseconds(250)) {
         self.path = path
-        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        self.busyTimeoutMilliseconds = CInt(clamping: milliseconds)
+        self.busyTimeoutMilliseconds = CInt(clamping: busyTimeout.wholeNanoseconds / 1_000_000)
     }
 
     deinit {
@@ -40,16 +40,16 @@ package final class InPlaceReader: Sendable {
     /// - Throws: `InPlaceReadError` when SQLite cannot open the file, prepare, bind or step.
     package func forEachRow(_ query: InPlaceQuery, _ arguments: [InPlaceArgument], _ row: (InPlaceRow) throws -> Void) throws {
         let connection = try takeConnection()
+        var reusable = true
+        defer {
+            if reusable { idle.withLock { $0.append(connection) } } else { connection.close() }
+        }
         do {
             try connection.run(query, arguments, row)
         } catch let error as InPlaceReadError where error.poisonsConnection {
-            connection.close()
-            throw error
-        } catch {
-            idle.withLock { $0.append(connection) }
+            reusable = false
             throw error
         }
-        idle.withLock { $0.append(connection) }
     }
 
     private func takeConnection() throws -> Connection {
@@ -57,9 +57,11 @@ package final class InPlaceReader: Sendable {
         return try Connection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
     }
 
-    /// One read-only connection and its prepared statements. Used by one thread at a time: it
-    /// is only reachable between `takeConnection` and the append that gives it back, which
-    /// pass it through the lock.
+    /// One read-only connection and its prepared statements.
+    // @unchecked Sendable: it holds a raw `sqlite3*` and a mutable statement cache, neither of
+    // which the compiler can check. It is safe because one thread at a time uses it: a
+    // connection is reachable only between `takeConnection` and the append that gives it back,
+    // both under `idle`'s lock, and it is opened NOMUTEX for exactly that use.
     private final class Connection: @unchecked Sendable {
         private let handle: OpaquePointer
         private var statements: [Int: OpaquePointer] = [:]

@@ -218,12 +218,11 @@ extension SpanDetailsCache where Key == MethodDescriptor {
     static func methods() -> SpanDetailsCache<MethodDescriptor> {
         SpanDetailsCache { descriptor in
             let service = descriptor.service.fullyQualifiedService
+            let attributes = SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)])
             return SpanDetails(
                 spanName: "\(service)/\(descriptor.method)",
-                attributes: SharedSpanAttributes(["rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method)]),
-                completed: SharedSpanAttributes([
-                    "rpc.system": "grpc", "rpc.service": .string(service), "rpc.method": .string(descriptor.method), FinishOnce.statusCodeKey: .int64(0),
-                ])
+                attributes: attributes,
+                completed: attributes.adding(FinishOnce.statusCodeKey, .int64(0))
             )
         }
     }

@@ -326,12 +326,20 @@ package final class SharedSpanAttributes: Sendable {
     /// The pairs as the store keeps a span's attributes (`key US value RS` each).
     let text: [UInt8]
 
-    package init(_ pairs: KeyValuePairs<String, SpanAttribute>) {
-        let kept = pairs.map { KeptAttribute(key: $0.key, value: $0.value) }
+    package convenience init(_ pairs: KeyValuePairs<String, SpanAttribute>) {
+        self.init(kept: pairs.map { KeptAttribute(key: $0.key, value: $0.value) })
+    }
+
+    private init(kept: [KeptAttribute]) {
         var ring = TextRing(capacity: RecentTraceStore.maximumTextPerSpan)
         ring.appendAttributes(kept, limit: RecentTraceStore.maximumTextPerSpan)
         self.pairs = kept
         self.text = ring.bytes(from: 0, count: ring.written) ?? []
+    }
+
+    /// These attributes and one more (which replaces a pair with the same key).
+    package func adding(_ key: String, _ value: SpanAttribute) -> SharedSpanAttributes {
+        SharedSpanAttributes(kept: pairs.filter { $0.key != key } + [KeptAttribute(key: key, value: value)])
     }
 }
 
