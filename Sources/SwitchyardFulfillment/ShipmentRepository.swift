@@ -75,7 +75,8 @@ package struct SQLiteShipmentRepository: ShipmentRepository {
     ) async throws -> Shipment? {
         try await database.write { db in
             guard try Inbox.record(eventID: eventID, group: group, in: db) else { return nil }
-            if let existing = try Row.fetchOne(db, sql: "SELECT id, customer_id, created_at_ms FROM shipments WHERE order_id = ?", arguments: [orderID]) {
+            let existingShipment = try db.cachedStatement(sql: "SELECT id, customer_id, created_at_ms FROM shipments WHERE order_id = ?")
+            if let existing = try Row.fetchOne(existingShipment, arguments: [orderID]) {
                 return Shipment(id: existing["id"], orderID: orderID, customerID: existing["customer_id"], createdAt: Date(unixMilliseconds: existing["created_at_ms"]))
             }
             let shipment = Shipment(
@@ -84,10 +85,8 @@ package struct SQLiteShipmentRepository: ShipmentRepository {
                 customerID: customerID,
                 createdAt: now
             )
-            try db.execute(
-                sql: "INSERT INTO shipments (id, order_id, customer_id, created_at_ms) VALUES (?, ?, ?, ?)",
-                arguments: [shipment.id, orderID, customerID, now.unixMilliseconds]
-            )
+            try db.cachedStatement(sql: "INSERT INTO shipments (id, order_id, customer_id, created_at_ms) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [shipment.id, orderID, customerID, now.unixMilliseconds])
             try Outbox.enqueue(try makeEvents(shipment), in: db)
             return shipment
         }

@@ -32,10 +32,9 @@ package enum Inbox {
     /// Records that `group` applied `eventID`.
     /// - Returns: `false` when it already had: skip the effect.
     package static func record(eventID: String, group: String, in db: Database) throws -> Bool {
-        try db.execute(
-            sql: "INSERT INTO inbox (group_name, event_id, processed_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            arguments: [group, eventID, Date().unixMilliseconds]
-        )
+        try db.cachedStatement(
+            sql: "INSERT INTO inbox (group_name, event_id, processed_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+        ).execute(arguments: [group, eventID, Date().unixMilliseconds])
         return db.changesCount == 1
     }
 }

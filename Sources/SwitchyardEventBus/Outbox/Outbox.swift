@@ -42,8 +42,7 @@ package enum Outbox {
     /// The oldest queued events (up to `limit`), with their positions.
     static func pending(limit: Int, in db: Database) throws -> [(position: Int64, event: EventEnvelope)] {
         try Row.fetchAll(
-            db,
-            sql: "SELECT position, id, type, source, subject, time_ms, extensions, payload FROM outbox ORDER BY position LIMIT ?",
+            db.cachedStatement(sql: "SELECT position, id, type, source, subject, time_ms, extensions, payload FROM outbox ORDER BY position LIMIT ?"),
             arguments: [limit]
         ).map { row in
             let payload: Data = row["payload"]
@@ -62,7 +61,7 @@ package enum Outbox {
 
     /// Removes published events, up to and including `position`.
     static func remove(through position: Int64, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM outbox WHERE position <= ?", arguments: [position])
+        try db.cachedStatement(sql: "DELETE FROM outbox WHERE position <= ?").execute(arguments: [position])
     }
 
     /// Events waiting to be published.

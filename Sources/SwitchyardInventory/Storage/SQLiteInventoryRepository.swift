@@ -97,19 +97,13 @@ package struct SQLiteInventoryRepository: InventoryRepository {
                 createdAt: now,
                 expiresAt: now.addingTimeInterval(request.timeToLive.timeInterval)
             )
-            try db.execute(
-                sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
-                arguments: [request.orderID, ReservationStatus.reserved.rawValue, reservation.createdAt.unixMilliseconds, reservation.expiresAt.unixMilliseconds]
-            )
+            try db.cachedStatement(sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [request.orderID, ReservationStatus.reserved.rawValue, reservation.createdAt.unixMilliseconds, reservation.expiresAt.unixMilliseconds])
+            let takeStock = try db.cachedStatement(sql: "UPDATE stock SET quantity = quantity - ?, version = version + 1 WHERE sku = ?")
+            let addLine = try db.cachedStatement(sql: "INSERT INTO reservation_lines (order_id, sku, quantity) VALUES (?, ?, ?)")
             for line in request.lines {
-                try db.execute(
-                    sql: "UPDATE stock SET quantity = quantity - ?, version = version + 1 WHERE sku = ?",
-                    arguments: [line.quantity, line.sku]
-                )
-                try db.execute(
-                    sql: "INSERT INTO reservation_lines (order_id, sku, quantity) VALUES (?, ?, ?)",
-                    arguments: [request.orderID, line.sku, line.quantity]
-                )
+                try takeStock.execute(arguments: [line.quantity, line.sku])
+                try addLine.execute(arguments: [request.orderID, line.sku, line.quantity])
             }
             return ReservationOutcome(reservation: reservation, created: true)
         }
@@ -195,14 +189,12 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     private static func fetchReservation(_ db: Database, orderID: String) throws -> Reservation? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: "SELECT status, created_at_ms, expires_at_ms FROM reservations WHERE order_id = ?",
+                db.cachedStatement(sql: "SELECT status, created_at_ms, expires_at_ms FROM reservations WHERE order_id = ?"),
                 arguments: [orderID]
             )
         else { return nil }
         let lines = try Row.fetchAll(
-            db,
-            sql: "SELECT sku, quantity FROM reservation_lines WHERE order_id = ? ORDER BY sku",
+            db.cachedStatement(sql: "SELECT sku, quantity FROM reservation_lines WHERE order_id = ? ORDER BY sku"),
             arguments: [orderID]
         ).map { ReservationLine(sku: $0["sku"], quantity: $0["quantity"]) }
         let statusText: String = row["status"]
@@ -218,18 +210,14 @@ package struct SQLiteInventoryRepository: InventoryRepository {
     }
 
     private static func setStatus(_ db: Database, orderID: String, to status: ReservationStatus) throws {
-        try db.execute(
-            sql: "UPDATE reservations SET status = ? WHERE order_id = ?",
-            arguments: [status.rawValue, orderID]
-        )
+        try db.cachedStatement(sql: "UPDATE reservations SET status = ? WHERE order_id = ?")
+            .execute(arguments: [status.rawValue, orderID])
     }
 
     private static func returnStock(_ db: Database, of reservation: Reservation) throws {
+        let giveBack = try db.cachedStatement(sql: "UPDATE stock SET quantity = quantity + ?, version = version + 1 WHERE sku = ?")
         for line in reservation.lines {
-            try db.execute(
-                sql: "UPDATE stock SET quantity = quantity + ?, version = version + 1 WHERE sku = ?",
-                arguments: [line.quantity, line.sku]
-            )
+            try giveBack.execute(arguments: [line.quantity, line.sku])
         }
     }
 

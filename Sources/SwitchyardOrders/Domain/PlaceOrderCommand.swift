@@ -56,7 +56,7 @@ package struct PlaceOrderCommand: Sendable, Hashable {
         for line in lines.sorted(by: { $0.sku < $1.sku }) {
             text += "\u{1E}\(line.sku)\u{1F}\(line.quantity)\u{1F}\(line.unitPriceCents)"
         }
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).withUnsafeBytes { LowercaseHex.encode($0) }
     }
 
     private init(idempotencyKey: String, customerID: String, lines: [OrderLine], totalCents: Int64, fingerprint: String) {

@@ -39,18 +39,17 @@ package struct SQLiteOrdersRepository: OrdersRepository {
             if let existing = try Self.fetchPlacement(db, idempotencyKey: idempotencyKey) {
                 return .keyAlreadyUsed(existing)
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO orders (id, customer_id, status, total_cents, created_at_ms, idempotency_key, request_fingerprint)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [order.id, order.customerID, order.status.rawValue, order.totalCents, order.createdAt.unixMilliseconds, idempotencyKey, fingerprint]
+                    """
+            ).execute(arguments: [order.id, order.customerID, order.status.rawValue, order.totalCents, order.createdAt.unixMilliseconds, idempotencyKey, fingerprint])
+            let addLine = try db.cachedStatement(
+                sql: "INSERT INTO order_lines (order_id, line_number, sku, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)"
             )
             for (number, line) in order.lines.enumerated() {
-                try db.execute(
-                    sql: "INSERT INTO order_lines (order_id, line_number, sku, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [order.id, number, line.sku, line.quantity, line.unitPriceCents]
-                )
+                try addLine.execute(arguments: [order.id, number, line.sku, line.quantity, line.unitPriceCents])
             }
             try Outbox.enqueue(events, in: db)
             return .inserted
@@ -59,14 +58,12 @@ package struct SQLiteOrdersRepository: OrdersRepository {
 
     package func markShipped(orderID: String, eventID: String, group: String, at shippedAt: Date) async throws -> ShipmentOutcome {
         try await database.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM orders WHERE id = ?", arguments: [orderID]) != nil else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM orders WHERE id = ?"), arguments: [orderID]) != nil else {
                 return .orderNotFound
             }
             guard try Inbox.record(eventID: eventID, group: group, in: db) else { return .alreadyApplied }
-            try db.execute(
-                sql: "UPDATE orders SET status = 'shipped', shipped_at_ms = ? WHERE id = ?",
-                arguments: [shippedAt.unixMilliseconds, orderID]
-            )
+            try db.cachedStatement(sql: "UPDATE orders SET status = 'shipped', shipped_at_ms = ? WHERE id = ?")
+                .execute(arguments: [shippedAt.unixMilliseconds, orderID])
             return .marked
         }
     }
@@ -129,8 +126,7 @@ package struct SQLiteOrdersRepository: OrdersRepository {
     private static func fetchPlacement(_ db: Database, idempotencyKey: String) throws -> StoredPlacement? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: "SELECT id, request_fingerprint FROM orders WHERE idempotency_key = ?",
+                db.cachedStatement(sql: "SELECT id, request_fingerprint FROM orders WHERE idempotency_key = ?"),
                 arguments: [idempotencyKey]
             ),
             let order = try fetchOrder(db, id: row["id"])
