@@ -50,7 +50,7 @@ package struct PostgresShipmentRepository: ShipmentRepository {
                 return existing
             }
             let shipment = Shipment(
-                id: "shp_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                id: LowercaseHex.randomIdentifier(prefix: "shp_"),
                 orderID: orderID,
                 customerID: customerID,
                 createdAt: now

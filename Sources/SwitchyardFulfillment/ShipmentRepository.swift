@@ -80,7 +80,7 @@ package struct SQLiteShipmentRepository: ShipmentRepository {
                 return Shipment(id: existing["id"], orderID: orderID, customerID: existing["customer_id"], createdAt: Date(unixMilliseconds: existing["created_at_ms"]))
             }
             let shipment = Shipment(
-                id: "shp_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                id: LowercaseHex.randomIdentifier(prefix: "shp_"),
                 orderID: orderID,
                 customerID: customerID,
                 createdAt: now

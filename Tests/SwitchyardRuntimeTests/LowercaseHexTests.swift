@@ -16,4 +16,13 @@ struct LowercaseHexTests {
     func empty() {
         #expect(LowercaseHex.encode([UInt8]()) == "")
     }
+
+    @Test("Random identifiers are the prefix and a UUID's 32 lower-case hex digits, and differ")
+    func randomIdentifiers() {
+        let first = LowercaseHex.randomIdentifier(prefix: "ord_")
+        let second = LowercaseHex.randomIdentifier(prefix: "ord_")
+        #expect(first.hasPrefix("ord_") && first.count == 36)
+        #expect(first.dropFirst(4).allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(first != second)
+    }
 }

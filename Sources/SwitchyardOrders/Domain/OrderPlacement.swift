@@ -1,6 +1,7 @@
 package import Foundation
 import SwitchyardContracts
 import SwitchyardEventBus
+import SwitchyardRuntime
 
 /// Placing an order, in the order the design fixes: validate (done by `PlaceOrderCommand`),
 /// reserve the stock from inventory keyed by the order id, then store the order and its
@@ -27,7 +28,7 @@ package struct OrderPlacement<Repository: OrdersRepository, Reservations: StockR
         gate: IdempotencyKeyGate = IdempotencyKeyGate(),
         releases: ReleaseQueue,
         now: @escaping @Sendable () -> Date = { Date() },
-        makeOrderID: @escaping @Sendable () -> String = { "ord_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") },
+        makeOrderID: @escaping @Sendable () -> String = { LowercaseHex.randomIdentifier(prefix: "ord_") },
         afterCommit: @escaping @Sendable () -> Void = {}
     ) {
         self.repository = repository

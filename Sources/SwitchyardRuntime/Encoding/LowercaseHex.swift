@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bytes as lower-case hexadecimal text, two digits a byte.
 ///
 /// Why not `String(format: "%02x", byte)` per byte: Foundation's formatter parses the format and
@@ -18,5 +20,14 @@ package enum LowercaseHex {
                 return at
             }
         }
+    }
+}
+
+extension LowercaseHex {
+    /// `prefix` and a random UUID's 32 hex digits, e.g. `ord_3f2a…`: the same text as
+    /// `prefix + UUID().uuidString.lowercased()` without its hyphens, with none of the
+    /// intermediate strings (every order and shipment makes one).
+    package static func randomIdentifier(prefix: String) -> String {
+        withUnsafeBytes(of: UUID().uuid) { prefix + encode($0) }
     }
 }
