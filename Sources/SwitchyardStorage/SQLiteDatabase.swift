@@ -39,6 +39,11 @@ package enum SQLiteDatabaseError: Error, CustomStringConvertible {
 
 /// Opens service databases: a GRDB `DatabasePool` in WAL mode (one writer, concurrent readers
 /// that never wait for it) with the service's migrations applied before anything reads it.
+///
+/// Statements that run for every order or event go through `db.cachedStatement(sql:)`, which
+/// compiles them once per connection. `db.execute(sql:)` compiles on every call, and on the
+/// POST path that compiling (with GRDB's authorizer callbacks) was over a tenth of an order's
+/// CPU. Statements that run rarely (migrations, tools, sweeps) are left to compile each time.
 package enum SQLiteDatabase {
     /// Opens (creating if needed) the database at `configuration.path` and migrates it.
     ///
