@@ -97,8 +97,7 @@ package struct SQLiteInventoryRepository: InventoryRepository {
                 createdAt: now,
                 expiresAt: now.addingTimeInterval(request.timeToLive.timeInterval)
             )
-            try db.cachedStatement(sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [request.orderID, ReservationStatus.reserved.rawValue, reservation.createdAt.unixMilliseconds, reservation.expiresAt.unixMilliseconds])
+            try Self.insert(reservation, in: db)
             let takeStock = try db.cachedStatement(sql: "UPDATE stock SET quantity = quantity - ?, version = version + 1 WHERE sku = ?")
             let addLine = try db.cachedStatement(sql: "INSERT INTO reservation_lines (order_id, sku, quantity) VALUES (?, ?, ?)")
             for line in request.lines {
@@ -142,10 +141,7 @@ package struct SQLiteInventoryRepository: InventoryRepository {
         try await writeReturningChangedSKUs { db in
             guard var reservation = try Self.fetchReservation(db, orderID: orderID) else {
                 let tombstone = Reservation(orderID: orderID, status: .released, lines: [], createdAt: now, expiresAt: now)
-                try db.execute(
-                    sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
-                    arguments: [orderID, ReservationStatus.released.rawValue, now.unixMilliseconds, now.unixMilliseconds]
-                )
+                try Self.insert(tombstone, in: db)
                 return (tombstone, [])
             }
             if try ReservationRules.releaseReturnsStock(reservation) {
@@ -207,6 +203,15 @@ package struct SQLiteInventoryRepository: InventoryRepository {
             createdAt: Date(unixMilliseconds: row["created_at_ms"]),
             expiresAt: Date(unixMilliseconds: row["expires_at_ms"])
         )
+    }
+
+    /// The reservation's own row; its lines are the caller's.
+    private static func insert(_ reservation: Reservation, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO reservations (order_id, status, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [
+                reservation.orderID, reservation.status.rawValue,
+                reservation.createdAt.unixMilliseconds, reservation.expiresAt.unixMilliseconds,
+            ])
     }
 
     private static func setStatus(_ db: Database, orderID: String, to status: ReservationStatus) throws {

@@ -10,14 +10,20 @@ package enum LowercaseHex {
 
     package static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-            digits.withUTF8Buffer { digits in
-                var at = 0
-                for byte in bytes {
-                    buffer[at] = digits[Int(byte >> 4)]
-                    buffer[at + 1] = digits[Int(byte & 0x0f)]
-                    at += 2
-                }
-                return at
+            var at = 0
+            write(bytes, into: buffer, at: &at)
+            return at
+        }
+    }
+
+    /// Writes the digits of `bytes` into `buffer` from `at`, and moves `at` past them. The
+    /// caller makes room for two bytes per byte; text built in place (a `traceparent`) uses this.
+    static func write<Bytes: Sequence<UInt8>>(_ bytes: Bytes, into buffer: UnsafeMutableBufferPointer<UInt8>, at: inout Int) {
+        digits.withUTF8Buffer { digits in
+            for byte in bytes {
+                buffer[at] = digits[Int(byte >> 4)]
+                buffer[at + 1] = digits[Int(byte & 0x0f)]
+                at += 2
             }
         }
     }

@@ -5,7 +5,6 @@ import W3CTraceContext
 /// server reads one, and `W3CTraceContext`'s own conversions allocate half a dozen times each.
 package enum TraceParent {
     static let length = 55
-    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// `identity` as a sampled `traceparent`.
     package static func format(_ identity: SpanIdentity) -> String {
@@ -16,14 +15,7 @@ package enum TraceParent {
                 at += 1
             }
             func putHex<Bytes>(_ bytes: Bytes) {
-                withUnsafeBytes(of: bytes) { raw in
-                    hexDigits.withUTF8Buffer { digits in
-                        for byte in raw {
-                            put(digits[Int(byte >> 4)])
-                            put(digits[Int(byte & 0x0f)])
-                        }
-                    }
-                }
+                withUnsafeBytes(of: bytes) { raw in LowercaseHex.write(raw, into: buffer, at: &at) }
             }
             put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
             putHex(identity.traceID.bytes)
